@@ -1,0 +1,34 @@
+# Two commands on a fresh Debian 12 machine with Swift installed:
+#   make run    the cockpit on the default model
+#   make test   the test suite (release build: real-model tests stay quick)
+# Both install what is missing first and are quick when everything is in place.
+
+SWIFT     ?= swift
+BIN       := .build/release/ringside
+APT_DEPS  := libopenblas-dev libncursesw5-dev pkg-config tmux python3 python3-pip
+TEST_MODELS := smollm2-135m-instruct gemma-3-270m
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test deps build models clean
+
+run: build
+	@$(BIN) models pull smollm2-135m-instruct >/dev/null
+	@$(BIN)
+
+test: build
+	@for m in $(TEST_MODELS); do $(BIN) models pull $$m >/dev/null || exit 1; done
+	$(SWIFT) test -c release -Xswiftc -enable-testing
+
+build: deps
+	$(SWIFT) build -c release --product ringside
+
+# Debian packages the build and the tests need, installed only when missing.
+deps:
+	@missing=""; for p in $(APT_DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
+clean:
+	rm -rf .build

@@ -1,0 +1,43 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layers (arrows point down only): ringside -> TUI -> Engine -> Kernels/COpenBLAS.
+// See docs/ARCHITECTURE.md.
+let package = Package(
+    name: "Ringside",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ringside", targets: ["ringside"]),
+        .library(name: "Engine", targets: ["Engine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CNcursesw", path: "Sources/CNcursesw", pkgConfig: "ncursesw",
+            providers: [.apt(["libncurses-dev"]), .brew(["ncurses"])]),
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
+        // SIMD inner loops (quantized dot products, attention, the worker pool). -O3 in every
+        // configuration: a debug build of these loops would make the engine unusably slow.
+        .target(
+            name: "Kernels", dependencies: ["COpenBLAS"],
+            cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
+        .target(
+            name: "Engine", dependencies: ["Kernels", "COpenBLAS"],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(
+            name: "TUI", dependencies: ["Engine", "CNcursesw"],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        .executableTarget(
+            name: "ringside",
+            dependencies: ["Engine", "TUI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(
+            name: "EngineTests", dependencies: ["Engine", "Kernels"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+    ]
+)

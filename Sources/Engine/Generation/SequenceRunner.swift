@@ -1,0 +1,84 @@
+/// Why a sequence could not be extended.
+public enum SequenceError: Error, Equatable, Sendable, CustomStringConvertible {
+    case contextFull(needed: Int, limit: Int)
+    case kvCacheFull(neededPages: Int, freePages: Int)
+    case invalidToken(Int32, vocabSize: Int)
+
+    public var description: String {
+        switch self {
+        case let .contextFull(needed, limit): "the sequence needs \(needed) positions but the context holds \(limit)"
+        case let .kvCacheFull(needed, free): "the KV cache is full (\(needed) pages needed, \(free) free); raise --kv-cache-tokens"
+        case let .invalidToken(id, vocab): "token id \(id) is outside the vocabulary (0..<\(vocab))"
+        }
+    }
+}
+
+/// Runs one sequence through a model over its own slice of a paged KV cache: prefill in
+/// chunks, then one token per step. The scheduler of the engine core batches many of these;
+/// this is the single-stream path behind `ringside generate` and the tests.
+public final class SequenceRunner: @unchecked Sendable {
+    // Used by one thread at a time.
+    public let model: any LanguageModel
+    public let cache: KVCache
+    let slots: ReqToTokenPool
+    let row: Int
+    private var pages: [Int32] = []
+    private var batch: ForwardBatch
+    public private(set) var length = 0
+    /// Longest prefill chunk per forward pass (bounds activation memory).
+    public var chunkSize = 512
+
+    public init(model: any LanguageModel, kvTokens: Int? = nil, pageSize: Int = 16) {
+        self.model = model
+        let ctx = min(model.info.contextLength, kvTokens ?? model.info.contextLength)
+        cache = KVCache(layers: model.info.layers, kvDim: model.info.kvDim, tokens: max(ctx, 1), pageSize: pageSize)
+        slots = ReqToTokenPool(rows: 1, maxContext: cache.slotCount)
+        row = slots.allocateRow()!
+        batch = ForwardBatch(slotTable: slots.table)
+    }
+
+    deinit { cache.allocator.release(pages) }
+
+    public var capacity: Int { min(model.info.contextLength, slots.maxContext) }
+
+    /// Forgets the sequence and frees its pages.
+    public func reset() {
+        cache.allocator.release(pages)
+        pages.removeAll(keepingCapacity: true)
+        length = 0
+    }
+
+    /// Appends `tokens` and returns the logits after the last one (all of them with
+    /// `allLogits`). Nothing changes when it throws.
+    @discardableResult
+    public func extend(_ tokens: [Int32], allLogits: Bool = false) throws(SequenceError) -> Logits {
+        precondition(!tokens.isEmpty)
+        for t in tokens where t < 0 || Int(t) >= model.info.vocabSize {
+            throw .invalidToken(t, vocabSize: model.info.vocabSize)
+        }
+        let newLength = length + tokens.count
+        guard newLength <= capacity else { throw .contextFull(needed: newLength, limit: capacity) }
+        let needPages = (newLength + cache.pageSize - 1) / cache.pageSize - pages.count
+        if needPages > 0 {
+            guard cache.allocator.allocate(needPages, into: &pages) else {
+                throw .kvCacheFull(neededPages: needPages, freePages: cache.allocator.freePages)
+            }
+        }
+        let r = slots.row(row)
+        for p in length ..< newLength {
+            r[p] = pages[p / cache.pageSize] * Int32(cache.pageSize) + Int32(p % cache.pageSize)
+        }
+        var start = 0
+        var logits: Logits!
+        while start < tokens.count {
+            let end = min(tokens.count, start + chunkSize)
+            batch.removeAll()
+            batch.append(tokens: tokens[start ..< end], startPosition: length + start, slotRow: row * slots.maxContext,
+                         allLogits: allLogits)
+            logits = model.forward(batch, cache: cache)
+            start = end
+        }
+        length = newLength
+        return logits
+    }
+}

@@ -1,0 +1,59 @@
+/// The paged KV pool: for every layer, a K and a V array of `pages * pageSize` slots of
+/// `kvDim` floats. A slot is `page * pageSize + offset`; sequences own whole pages.
+///
+/// fp32 by default, so that attention sees exactly what the reference computes.
+public final class KVCache: @unchecked Sendable {
+    // The arrays are written only by the device thread during a forward pass; the page
+    // allocator is owned by whoever schedules (one thread).
+    public let layers: Int
+    public let kvDim: Int
+    public let pageSize: Int
+    public let pageCount: Int
+    let k: [FloatBuffer]
+    let v: [FloatBuffer]
+    public var allocator: PageAllocator
+
+    public var slotCount: Int { pageCount * pageSize }
+    /// Bytes of K and V for one token over all layers.
+    public var bytesPerToken: Int { layers * kvDim * 2 * 4 }
+
+    public init(layers: Int, kvDim: Int, tokens: Int, pageSize: Int = 16) {
+        precondition(pageSize > 0 && tokens > 0 && layers > 0 && kvDim > 0)
+        self.layers = layers
+        self.kvDim = kvDim
+        self.pageSize = pageSize
+        pageCount = (tokens + pageSize - 1) / pageSize
+        let slots = pageCount * pageSize
+        k = (0 ..< layers).map { _ in FloatBuffer(count: slots * kvDim) }
+        v = (0 ..< layers).map { _ in FloatBuffer(count: slots * kvDim) }
+        allocator = PageAllocator(pageCount: pageCount)
+    }
+
+    func keys(layer: Int) -> UnsafeMutablePointer<Float> { k[layer].pointer }
+    func values(layer: Int) -> UnsafeMutablePointer<Float> { v[layer].pointer }
+}
+
+/// A free list of KV pages. Allocation is all-or-nothing, so a request that does not fit
+/// leaves the pool as it was.
+public struct PageAllocator: Sendable {
+    public let pageCount: Int
+    private var free: [Int32]
+
+    public init(pageCount: Int) {
+        self.pageCount = pageCount
+        free = (0 ..< Int32(pageCount)).reversed()
+    }
+
+    public var freePages: Int { free.count }
+
+    /// Takes `n` pages, or none when fewer than `n` are free.
+    public mutating func allocate(_ n: Int, into pages: inout [Int32]) -> Bool {
+        guard n <= free.count else { return false }
+        for _ in 0 ..< n { pages.append(free.removeLast()) }
+        return true
+    }
+
+    public mutating func release<S: Sequence>(_ pages: S) where S.Element == Int32 {
+        free.append(contentsOf: pages)
+    }
+}

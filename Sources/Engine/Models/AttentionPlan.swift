@@ -1,0 +1,44 @@
+import Kernels
+
+/// Per-token attention bounds for one batch: where each token's sequence keeps its slots and
+/// which cached positions it may see (causal, optionally a sliding window). Built once per
+/// batch and shared by every layer with the same window; storage is reused across batches.
+struct AttentionPlan {
+    var slotOffsets: [Int32] = []
+    var begin: [Int32] = []
+    var end: [Int32] = []
+
+    mutating func build(_ batch: ForwardBatch, window: Int?) {
+        slotOffsets.removeAll(keepingCapacity: true)
+        begin.removeAll(keepingCapacity: true)
+        end.removeAll(keepingCapacity: true)
+        for s in batch.sequences {
+            for i in 0 ..< s.tokenCount {
+                let pos = s.kvLength - s.tokenCount + i
+                slotOffsets.append(Int32(s.slotRow))
+                end.append(Int32(pos + 1))
+                begin.append(Int32(window.map { max(0, pos + 1 - $0) } ?? 0))
+            }
+        }
+    }
+
+    /// Runs attention for all tokens of the batch against layer `layer` of the cache.
+    func run(q: UnsafePointer<Float>, ldq: Int, out: UnsafeMutablePointer<Float>, ldo: Int,
+             batch: ForwardBatch, cache: KVCache, layer: Int, heads: Int, kvHeads: Int, headDim: Int,
+             scale: Float, softcap: Float = 0) {
+        slotOffsets.withUnsafeBufferPointer { off in
+            begin.withUnsafeBufferPointer { b in
+                end.withUnsafeBufferPointer { e in
+                    var args = rs_attention_args(
+                        q: q, ldq: Int64(ldq), out: out, ldo: Int64(ldo),
+                        k_cache: cache.keys(layer: layer), v_cache: cache.values(layer: layer),
+                        kv_stride: Int64(cache.kvDim), slots: batch.slotTable,
+                        tok_slot_off: off.baseAddress, tok_kv_begin: b.baseAddress, tok_kv_end: e.baseAddress,
+                        n_tokens: Int32(batch.tokenCount), n_head: Int32(heads), n_kv: Int32(kvHeads),
+                        head_dim: Int32(headDim), scale: scale, softcap: softcap)
+                    rs_attention(&args)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+/// One forward pass over several sequences of different lengths: the new tokens of every
+/// sequence concatenated, where each one's KV goes, and which rows of logits to produce.
+///
+/// This is SGLang's `ForwardBatch`. A prefill chunk, a decode step and a mix of both are the
+/// same thing here: sequence `i` contributes `tokenCount` tokens at positions
+/// `kvLength - tokenCount ..< kvLength`.
+public struct ForwardBatch: @unchecked Sendable {
+    // `slotTable` points into a ReqToTokenPool that outlives every batch built over it.
+    public struct Sequence: Sendable, Equatable {
+        public var tokenStart: Int
+        public var tokenCount: Int
+        /// Cached positions once this batch has run (its own tokens included).
+        public var kvLength: Int
+        /// Where this sequence's row of KV slots starts in `slotTable`.
+        public var slotRow: Int
+        /// Logits for every token (verification, scoring) instead of only the last.
+        public var allLogits: Bool
+    }
+
+    public private(set) var tokens: [Int32] = []
+    public private(set) var positions: [Int32] = []
+    /// KV slot each new token is written to.
+    public private(set) var outSlots: [Int32] = []
+    public private(set) var sequences: [Sequence] = []
+    /// Base of the request-to-token table the sequences' `slotRow`s index into.
+    public var slotTable: UnsafePointer<Int32>
+    public private(set) var logitRowCount = 0
+
+    public init(slotTable: UnsafePointer<Int32>) {
+        self.slotTable = slotTable
+    }
+
+    public var tokenCount: Int { tokens.count }
+
+    /// Empties the batch but keeps its storage, so building the next one allocates nothing.
+    public mutating func removeAll() {
+        tokens.removeAll(keepingCapacity: true)
+        positions.removeAll(keepingCapacity: true)
+        outSlots.removeAll(keepingCapacity: true)
+        sequences.removeAll(keepingCapacity: true)
+        logitRowCount = 0
+    }
+
+    /// Adds a sequence whose slots for positions `0 ..< startPosition + newTokens.count` are
+    /// already in its row of the slot table.
+    public mutating func append<C: Collection>(tokens newTokens: C, startPosition: Int, slotRow: Int, allLogits: Bool = false)
+    where C.Element == Int32 {
+        let start = tokens.count
+        var p = startPosition
+        for t in newTokens {
+            tokens.append(t)
+            positions.append(Int32(p))
+            outSlots.append(slotTable[slotRow + p])
+            p += 1
+        }
+        sequences.append(Sequence(tokenStart: start, tokenCount: newTokens.count, kvLength: p, slotRow: slotRow, allLogits: allLogits))
+        logitRowCount += allLogits ? newTokens.count : 1
+    }
+}
+
+/// The logits a forward pass produced: `rows` rows of `vocabSize`, in batch order (one per
+/// sequence, or one per token for sequences that asked for all).
+public struct Logits: @unchecked Sendable {
+    // Points into the model's workspace; valid until its next forward pass.
+    public let pointer: UnsafeMutablePointer<Float>
+    public let rows: Int
+    public let vocabSize: Int
+
+    public func row(_ i: Int) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: pointer + i * vocabSize, count: vocabSize)
+    }
+}

@@ -1,0 +1,43 @@
+/// Looks weights up in a GGUF file by name and checks their shapes, so a file with the right
+/// names but the wrong sizes fails at load with a message instead of reading out of bounds.
+struct GGUFWeights {
+    let file: GGUFFile
+    /// Vectors that had to be converted to fp32 (norm weights stored as F16, say).
+    private(set) var owned: [FloatBuffer] = []
+
+    init(_ file: GGUFFile) { self.file = file }
+
+    /// A matrix of `rows` x `cols` (ggml shape [cols, rows]).
+    func matrix(_ name: String, rows: Int, cols: Int) throws(ModelFileError) -> WeightMatrix {
+        let t = try file.tensor(name)
+        guard t.shape.count == 2, t.shape[0] == cols, t.shape[1] == rows else {
+            throw .badShape(path: file.path, tensor: name, reason: "expected [\(cols), \(rows)], found \(t.shape)")
+        }
+        guard t.type.isComputable else {
+            throw .unsupportedTensorType(path: file.path, tensor: name, type: t.type.name)
+        }
+        return WeightMatrix(type: t.type, data: file.tensorData(t), rows: rows, cols: cols)
+    }
+
+    func optionalMatrix(_ name: String, rows: Int, cols: Int) throws(ModelFileError) -> WeightMatrix? {
+        file.tensors[name] == nil ? nil : try matrix(name, rows: rows, cols: cols)
+    }
+
+    /// A vector of `count` floats, used in place when stored as F32.
+    mutating func vector(_ name: String, count: Int) throws(ModelFileError) -> UnsafePointer<Float> {
+        let t = try file.tensor(name)
+        guard t.elementCount == count else {
+            throw .badShape(path: file.path, tensor: name, reason: "expected \(count) values, found \(t.shape)")
+        }
+        if t.type == .f32 {
+            return file.tensorData(t).assumingMemoryBound(to: Float.self)
+        }
+        guard t.type.isComputable else {
+            throw .unsupportedTensorType(path: file.path, tensor: name, type: t.type.name)
+        }
+        let buf = FloatBuffer(count: count)
+        WeightMatrix(type: t.type, data: file.tensorData(t), rows: 1, cols: count).dequantizeRow(0, into: buf.pointer)
+        owned.append(buf)
+        return UnsafePointer(buf.pointer)
+    }
+}

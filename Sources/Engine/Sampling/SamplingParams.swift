@@ -1,0 +1,64 @@
+/// How to pick each next token, and when to stop (OpenAI / SGLang field meanings).
+public struct SamplingParams: Sendable, Equatable, Codable {
+    /// 0 means greedy (argmax, ties to the lowest id).
+    public var temperature: Float = 0
+    /// 0 disables top-k.
+    public var topK: Int = 0
+    public var topP: Float = 1
+    public var minP: Float = 0
+    /// Same seed, same output, whatever else runs alongside.
+    public var seed: UInt64? = nil
+    public var maxTokens: Int = 128
+    /// Keep going past end-of-sequence tokens.
+    public var ignoreEOS: Bool = false
+    public var stopTokenIDs: [Int32] = []
+
+    public init(temperature: Float = 0, topK: Int = 0, topP: Float = 1, minP: Float = 0, seed: UInt64? = nil,
+                maxTokens: Int = 128, ignoreEOS: Bool = false, stopTokenIDs: [Int32] = []) {
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.minP = minP
+        self.seed = seed
+        self.maxTokens = maxTokens
+        self.ignoreEOS = ignoreEOS
+        self.stopTokenIDs = stopTokenIDs
+    }
+
+    public var isGreedy: Bool { temperature <= 0 || topK == 1 }
+}
+
+/// xoshiro256** seeded through SplitMix64: fast, and reproducible across platforms, which
+/// Swift's default generator is not.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var s: (UInt64, UInt64, UInt64, UInt64)
+
+    public init(seed: UInt64) {
+        var z = seed
+        func next() -> UInt64 {
+            z &+= 0x9E37_79B9_7F4A_7C15
+            var x = z
+            x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
+            return x ^ (x >> 31)
+        }
+        s = (next(), next(), next(), next())
+    }
+
+    public mutating func next() -> UInt64 {
+        let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
+        let t = s.1 << 17
+        s.2 ^= s.0
+        s.3 ^= s.1
+        s.1 ^= s.2
+        s.0 ^= s.3
+        s.2 ^= t
+        s.3 = s.3 << 45 | s.3 >> 19
+        return result
+    }
+
+    /// Uniform in [0, 1).
+    public mutating func nextUnit() -> Float {
+        Float(next() >> 40) * (1.0 / Float(1 << 24))
+    }
+}

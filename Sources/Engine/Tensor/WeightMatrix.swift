@@ -1,0 +1,60 @@
+import Kernels
+
+/// A 2-D weight used in place in its stored format: `rows` rows of `cols` values.
+///
+/// This is `nn.Linear.weight[out][in]`: y = x W^T takes a row per output.
+public struct WeightMatrix: @unchecked Sendable {
+    // Points into a read-only map or an owned buffer that the model keeps alive.
+    public let type: GGMLType
+    public let data: UnsafeRawPointer
+    public let rows: Int
+    public let cols: Int
+    public let rowBytes: Int
+
+    public init(type: GGMLType, data: UnsafeRawPointer, rows: Int, cols: Int) {
+        self.type = type
+        self.data = data
+        self.rows = rows
+        self.cols = cols
+        rowBytes = type.byteCount(values: cols) ?? 0
+    }
+
+    /// Dequantizes row `r` into `out` (`cols` floats): an embedding lookup.
+    public func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+        rs_dequantize_row(Int32(type.rawValue), data + r * rowBytes, out, Int64(cols))
+    }
+
+    /// A matmul job writing `y[t * ldy + r]`; `accumulate` adds into y (a fused residual).
+    func job(into y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool = false) -> rs_matmul_job {
+        rs_matmul_job(type: Int32(type.rawValue), w: data, row_bytes: Int64(rowBytes), rows: Int64(rows),
+                      y: y, ldy: Int64(ldy), accumulate: accumulate ? 1 : 0)
+    }
+}
+
+/// y = x W^T for weights that share one input, in one parallel region. Fixed arities instead of
+/// an array, so a decode step allocates nothing.
+///
+/// - Parameters:
+///   - x: `tokens` rows of `cols` floats, `ldx` apart; every weight has `cols` columns.
+func matmul(_ x: UnsafePointer<Float>, ldx: Int, tokens: Int, cols: Int, _ a: rs_matmul_job) {
+    var j = a
+    rs_matmul(&j, 1, x, Int64(ldx), Int64(cols), Int64(tokens))
+}
+
+func matmul(_ x: UnsafePointer<Float>, ldx: Int, tokens: Int, cols: Int, _ a: rs_matmul_job, _ b: rs_matmul_job) {
+    var js = (a, b)
+    withUnsafeMutablePointer(to: &js) {
+        $0.withMemoryRebound(to: rs_matmul_job.self, capacity: 2) {
+            rs_matmul($0, 2, x, Int64(ldx), Int64(cols), Int64(tokens))
+        }
+    }
+}
+
+func matmul(_ x: UnsafePointer<Float>, ldx: Int, tokens: Int, cols: Int, _ a: rs_matmul_job, _ b: rs_matmul_job, _ c: rs_matmul_job) {
+    var js = (a, b, c)
+    withUnsafeMutablePointer(to: &js) {
+        $0.withMemoryRebound(to: rs_matmul_job.self, capacity: 3) {
+            rs_matmul($0, 3, x, Int64(ldx), Int64(cols), Int64(tokens))
+        }
+    }
+}

@@ -1,0 +1,162 @@
+/*
+ * Attention over a paged KV cache. A task is one query token and one KV head with all the query
+ * heads that share it (grouped-query attention), so each cached K/V row is read once per group.
+ * Keys are visited in blocks of 32 with an online softmax (running max and sum), so the cost is
+ * linear in context length and no score matrix is ever materialized.
+ */
+#include <math.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define KV_BLOCK 32
+#define MAX_GROUP 32
+
+typedef struct {
+    const rs_attention_args *a;
+    _Atomic int64_t next;
+} attn_ctx;
+
+static void softcap_scores(float *s, int n, float cap) {
+    for (int i = 0; i < n; i++) s[i] = cap * tanhf(s[i] / cap);
+}
+
+static void attend_ref(const rs_attention_args *a, int t, int g, float *acc) {
+    const int G = a->n_head / a->n_kv, hd = a->head_dim;
+    const int32_t *slots = a->slots + a->tok_slot_off[t];
+    const int begin = a->tok_kv_begin[t], end = a->tok_kv_end[t];
+    float m[MAX_GROUP], l[MAX_GROUP], s[KV_BLOCK];
+    for (int i = 0; i < G; i++) { m[i] = -INFINITY; l[i] = 0; }
+    memset(acc, 0, sizeof(float) * (size_t)(G * hd));
+    for (int i = 0; i < G; i++) {
+        const float *q = a->q + (int64_t)t * a->ldq + (int64_t)(g * G + i) * hd;
+        float *ac = acc + i * hd;
+        for (int j0 = begin; j0 < end; j0 += KV_BLOCK) {
+            const int n = end - j0 < KV_BLOCK ? end - j0 : KV_BLOCK;
+            float bmax = -INFINITY;
+            for (int jj = 0; jj < n; jj++) {
+                const float *k = a->k_cache + (int64_t)slots[j0 + jj] * a->kv_stride + (int64_t)g * hd;
+                float d = 0;
+                for (int x = 0; x < hd; x++) d += q[x] * k[x];
+                s[jj] = d * a->scale;
+            }
+            if (a->softcap > 0) softcap_scores(s, n, a->softcap);
+            for (int jj = 0; jj < n; jj++) bmax = s[jj] > bmax ? s[jj] : bmax;
+            const float mnew = bmax > m[i] ? bmax : m[i];
+            const float corr = expf(m[i] - mnew);
+            l[i] *= corr;
+            for (int x = 0; x < hd; x++) ac[x] *= corr;
+            for (int jj = 0; jj < n; jj++) {
+                const float p = expf(s[jj] - mnew);
+                l[i] += p;
+                const float *v = a->v_cache + (int64_t)slots[j0 + jj] * a->kv_stride + (int64_t)g * hd;
+                for (int x = 0; x < hd; x++) ac[x] += p * v[x];
+            }
+            m[i] = mnew;
+        }
+        const float inv = l[i] > 0 ? 1.0f / l[i] : 0.0f;
+        for (int x = 0; x < hd; x++) ac[x] *= inv;
+    }
+}
+
+#if RS_X86
+RS_AVX512 static void attend_avx512(const rs_attention_args *a, int t, int g, float *acc) {
+    const int G = a->n_head / a->n_kv, hd = a->head_dim, nv = hd / 16;
+    const int32_t *slots = a->slots + a->tok_slot_off[t];
+    const int begin = a->tok_kv_begin[t], end = a->tok_kv_end[t];
+    float m[MAX_GROUP], l[MAX_GROUP];
+    float s[MAX_GROUP][KV_BLOCK] __attribute__((aligned(64)));
+    const float *q[MAX_GROUP];
+    for (int i = 0; i < G; i++) {
+        m[i] = -INFINITY;
+        l[i] = 0;
+        q[i] = a->q + (int64_t)t * a->ldq + (int64_t)(g * G + i) * hd;
+    }
+    memset(acc, 0, sizeof(float) * (size_t)(G * hd));
+    for (int j0 = begin; j0 < end; j0 += KV_BLOCK) {
+        const int n = end - j0 < KV_BLOCK ? end - j0 : KV_BLOCK;
+        for (int jj = 0; jj < n; jj++) {
+            const float *k = a->k_cache + (int64_t)slots[j0 + jj] * a->kv_stride + (int64_t)g * hd;
+            for (int i = 0; i < G; i++) {
+                __m512 d = _mm512_setzero_ps();
+                for (int x = 0; x < nv; x++)
+                    d = _mm512_fmadd_ps(_mm512_loadu_ps(q[i] + 16 * x), _mm512_loadu_ps(k + 16 * x), d);
+                s[i][jj] = _mm512_reduce_add_ps(d) * a->scale;
+            }
+        }
+        const __mmask16 m0 = n >= 16 ? 0xFFFF : (__mmask16)((1u << n) - 1);
+        const __mmask16 m1 = n >= 32 ? 0xFFFF : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
+        for (int i = 0; i < G; i++) {
+            if (a->softcap > 0) softcap_scores(s[i], n, a->softcap);
+            const __m512 ninf = _mm512_set1_ps(-INFINITY);
+            __m512 v0 = _mm512_mask_loadu_ps(ninf, m0, s[i]);
+            __m512 v1 = _mm512_mask_loadu_ps(ninf, m1, s[i] + 16);
+            const float bmax = _mm512_reduce_max_ps(_mm512_max_ps(v0, v1));
+            const float mnew = bmax > m[i] ? bmax : m[i];
+            const float corr = expf(m[i] - mnew);
+            const __m512 mn = _mm512_set1_ps(mnew);
+            v0 = _mm512_maskz_mov_ps(m0, rs_exp512(_mm512_sub_ps(v0, mn)));
+            v1 = _mm512_maskz_mov_ps(m1, rs_exp512(_mm512_sub_ps(v1, mn)));
+            l[i] = l[i] * corr + _mm512_reduce_add_ps(_mm512_add_ps(v0, v1));
+            _mm512_store_ps(s[i], v0);
+            _mm512_store_ps(s[i] + 16, v1);
+            m[i] = mnew;
+            if (corr != 1.0f) {
+                const __m512 c = _mm512_set1_ps(corr);
+                float *ac = acc + i * hd;
+                for (int x = 0; x < nv; x++) _mm512_storeu_ps(ac + 16 * x, _mm512_mul_ps(_mm512_loadu_ps(ac + 16 * x), c));
+            }
+        }
+        for (int jj = 0; jj < n; jj++) {
+            const float *v = a->v_cache + (int64_t)slots[j0 + jj] * a->kv_stride + (int64_t)g * hd;
+            for (int i = 0; i < G; i++) {
+                const __m512 p = _mm512_set1_ps(s[i][jj]);
+                float *ac = acc + i * hd;
+                for (int x = 0; x < nv; x++)
+                    _mm512_storeu_ps(ac + 16 * x, _mm512_fmadd_ps(p, _mm512_loadu_ps(v + 16 * x), _mm512_loadu_ps(ac + 16 * x)));
+            }
+        }
+    }
+    for (int i = 0; i < G; i++) {
+        const __m512 inv = _mm512_set1_ps(l[i] > 0 ? 1.0f / l[i] : 0.0f);
+        float *ac = acc + i * hd;
+        for (int x = 0; x < nv; x++) _mm512_storeu_ps(ac + 16 * x, _mm512_mul_ps(_mm512_loadu_ps(ac + 16 * x), inv));
+    }
+}
+#endif
+
+static void attention_task(void *p, int ith, int nth) {
+    (void)ith;
+    (void)nth;
+    attn_ctx *c = (attn_ctx *)p;
+    const rs_attention_args *a = c->a;
+    const int G = a->n_head / a->n_kv, hd = a->head_dim;
+    float *acc = rs_scratch((int64_t)G * hd);
+    const int64_t total = (int64_t)a->n_tokens * a->n_kv;
+#if RS_X86
+    const int fast = rs_have_avx512() && hd % 16 == 0;
+#endif
+    for (;;) {
+        const int64_t k = atomic_fetch_add_explicit(&c->next, 1, memory_order_relaxed);
+        if (k >= total) break;
+        const int t = (int)(k / a->n_kv), g = (int)(k % a->n_kv);
+#if RS_X86
+        if (fast)
+            attend_avx512(a, t, g, acc);
+        else
+#endif
+            attend_ref(a, t, g, acc);
+        for (int i = 0; i < G; i++)
+            memcpy(a->out + (int64_t)t * a->ldo + (int64_t)(g * G + i) * hd, acc + i * hd, sizeof(float) * (size_t)hd);
+    }
+}
+
+void rs_attention(const rs_attention_args *a) {
+    if (a->n_tokens <= 0) return;
+    if (a->n_kv <= 0 || a->n_head % a->n_kv != 0 || a->n_head / a->n_kv > MAX_GROUP) return;
+    attn_ctx c;
+    c.a = a;
+    atomic_init(&c.next, 0);
+    rs_parallel(attention_task, &c);
+}

@@ -1,0 +1,112 @@
+#ifndef RINGSIDE_KERNELS_H
+#define RINGSIDE_KERNELS_H
+
+/*
+ * The engine's inner loops: quantized matrix products, paged attention, activations and the
+ * worker pool that runs them on every core. Everything here is plain C with AVX-512 variants
+ * chosen at run time, so one binary runs on any x86-64 (and other) machine.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ggml type ids, as stored in GGUF files. */
+enum {
+    RS_TYPE_F32 = 0, RS_TYPE_F16 = 1, RS_TYPE_Q4_0 = 2, RS_TYPE_Q4_1 = 3,
+    RS_TYPE_Q5_0 = 6, RS_TYPE_Q5_1 = 7, RS_TYPE_Q8_0 = 8, RS_TYPE_Q8_1 = 9,
+    RS_TYPE_Q4_K = 12, RS_TYPE_Q5_K = 13, RS_TYPE_Q6_K = 14, RS_TYPE_Q8_K = 15,
+    RS_TYPE_BF16 = 30,
+};
+
+/* 1 when rs_dequantize_row understands `type`. */
+int rs_type_supported(int type);
+
+/* Dequantizes `n` values (a multiple of the type's block size) exactly as ggml does. */
+void rs_dequantize_row(int type, const void *src, float *dst, int64_t n);
+
+/* Plain-loop dequantizers, the readable definition the fast paths are tested against. */
+void rs_dequantize_row_ref(int type, const void *src, float *dst, int64_t n);
+
+/* IEEE binary16 -> binary32, exact. */
+float rs_fp16_to_fp32(uint16_t h);
+
+/* ---- worker pool ---------------------------------------------------------------------- */
+
+/* Starts the pool with `nthreads` threads in all (the caller counts as one); idempotent.
+ * 0 means one per online CPU. Kernels below call it lazily. */
+void rs_pool_start(int nthreads);
+int rs_pool_size(void);
+
+typedef void (*rs_task_fn)(void *ctx, int ith, int nth);
+/* Runs fn(ctx, i, n) for i in 0..<n on the pool and returns when all are done. */
+void rs_parallel(rs_task_fn fn, void *ctx);
+
+/* ---- matrix products ------------------------------------------------------------------ */
+
+/* One weight matrix of a fused product: `rows` rows of `cols` values, `row_bytes` apart. */
+typedef struct {
+    int type;
+    const void *w;
+    int64_t row_bytes;
+    int64_t rows;
+    float *y;          /* y[t * ldy + r] */
+    int64_t ldy;
+    int accumulate;    /* 1: y += x W^T (a fused residual add), 0: y = x W^T */
+} rs_matmul_job;
+
+/* For every job: y[t, r] (+)= sum_k x[t, k] * W[r, k], t < n_tokens, k < cols.
+ * Jobs share the input, so Q/K/V or gate/up run in one parallel region. Few tokens use a
+ * fused dequantize-and-dot path; many tokens dequantize panels of rows and call sgemm. */
+void rs_matmul(const rs_matmul_job *jobs, int njobs, const float *x, int64_t ldx, int64_t cols,
+               int64_t n_tokens);
+
+/* Token counts up to this use the matrix-vector path. */
+int rs_matmul_gemv_max_tokens(void);
+void rs_matmul_set_gemv_max_tokens(int n);
+
+/* ---- attention ------------------------------------------------------------------------ */
+
+typedef struct {
+    const float *q;          /* q[t * ldq + h * head_dim + d] */
+    int64_t ldq;
+    float *out;              /* out[t * ldo + h * head_dim + d] */
+    int64_t ldo;
+    const float *k_cache;    /* k[slot * kv_stride + g * head_dim + d] */
+    const float *v_cache;
+    int64_t kv_stride;
+    const int32_t *slots;        /* KV slot of every cached position, per sequence, concatenated */
+    const int32_t *tok_slot_off; /* per query token: where its sequence's slots start */
+    const int32_t *tok_kv_begin; /* per query token: first visible position (sliding window) */
+    const int32_t *tok_kv_end;   /* per query token: one past the last visible position */
+    int32_t n_tokens, n_head, n_kv, head_dim;
+    float scale;
+    float softcap;               /* 0: none; else scores = softcap * tanh(scores / softcap) */
+} rs_attention_args;
+
+/* Causal softmax attention over a paged KV cache, grouped-query, online softmax. */
+void rs_attention(const rs_attention_args *args);
+
+/* ---- elementwise ---------------------------------------------------------------------- */
+
+/* out = silu(g) * u */
+void rs_silu_mul(const float *g, const float *u, float *out, int64_t n);
+/* out = gelu_tanh(g) * u  (the "gelu_pytorch_tanh" of Gemma) */
+void rs_gelu_tanh_mul(const float *g, const float *u, float *out, int64_t n);
+/* x[i] = exp(x[i] - max) ; returns the sum. Used by softmax in sampling. */
+float rs_exp_sub_sum(float *x, int64_t n, float max);
+
+/* Rows of x [rows, n] normalized in place: x * w / sqrt(mean(x^2) + eps); w may be NULL.
+ * `add_one` adds 1 to the weight (Gemma stores w - 1). */
+void rs_rmsnorm(float *x, int64_t rows, int64_t n, int64_t ld, const float *w, float eps, int add_one);
+
+/* 1 when the AVX-512 paths are in use. */
+int rs_have_avx512(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,25 @@
+#ifndef RINGSIDE_KERNELS_INTERNAL_H
+#define RINGSIDE_KERNELS_INTERNAL_H
+
+#include "Kernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define RS_X86 1
+#define RS_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")))
+#else
+#define RS_X86 0
+#endif
+
+int64_t rs_block_values(int type);
+int64_t rs_block_bytes(int type);
+
+/* Per-thread scratch that grows on demand and is kept: the decode loop allocates nothing. */
+float *rs_scratch(int64_t floats);
+
+#if RS_X86
+RS_AVX512 void rs_dequantize_row_avx512(int type, const void *src, float *dst, int64_t n);
+RS_AVX512 __m512 rs_exp512(__m512 x);
+#endif
+
+#endif

@@ -1,0 +1,291 @@
+/*
+ * y = x W^T with W kept in its stored block format.
+ *
+ * Few tokens (decode): a matrix-vector product that dequantizes each block of W into registers
+ * once and multiplies it with up to four activation rows, so the weights stream from memory once
+ * per step. Many tokens (prefill): each thread dequantizes a panel of rows into fp32 scratch that
+ * stays in L2 and hands it to single-threaded OpenBLAS sgemm. Rows are handed out in chunks from
+ * an atomic counter, so a core slowed by a neighbour simply takes fewer chunks.
+ */
+#include <cblas.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define MAX_JOBS 8
+#define GEMM_PANEL_ROWS 64
+/* Matrix-vector chunks are long runs of rows: the weights stream from DRAM, and the hardware
+ * prefetcher only reaches full speed on a long sequential run (16-row chunks handed out
+ * alternately ran at half the bandwidth of two contiguous halves). A few chunks per thread
+ * still let a thread slowed by a noisy neighbour give work away. */
+#define GEMV_CHUNKS_PER_THREAD 2
+
+static int gemv_max_tokens = 4;
+
+int rs_matmul_gemv_max_tokens(void) { return gemv_max_tokens; }
+void rs_matmul_set_gemv_max_tokens(int n) { gemv_max_tokens = n < 1 ? 1 : n; }
+
+typedef struct {
+    const rs_matmul_job *jobs;
+    int njobs;
+    const float *x;
+    int64_t ldx, cols, n_tokens;
+    int64_t chunk_rows;
+    int64_t chunk_end[MAX_JOBS]; /* cumulative chunk counts per job */
+    _Atomic int64_t next;
+} matmul_ctx;
+
+static inline void store(const rs_matmul_job *j, int64_t t, int64_t r, float v) {
+    float *p = j->y + t * j->ldy + r;
+    *p = j->accumulate ? *p + v : v;
+}
+
+/* ---- matrix-vector: generic (any type, via a dequantized row) --------------------------- */
+
+static void gemv_rows_generic(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols,
+                              int64_t T, int64_t r0, int64_t r1) {
+    float *row = rs_scratch(cols);
+    for (int64_t r = r0; r < r1; r++) {
+        rs_dequantize_row(j->type, (const uint8_t *)j->w + r * j->row_bytes, row, cols);
+        for (int64_t t = 0; t < T; t++) {
+            const float *xt = x + t * ldx;
+            float s = 0;
+            for (int64_t k = 0; k < cols; k++) s += row[k] * xt[k];
+            store(j, t, r, s);
+        }
+    }
+}
+
+#if RS_X86
+
+RS_AVX512 static inline float f16s(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+/* Decodes block b of a row into two vectors of 16 weights. One switch per block is cheap next
+ * to the 2*T FMAs that follow, and keeps a single loop for all fused types. */
+#define DECODE_BLOCK(TYPE, row, b, w0, w1)                                                        \
+    do {                                                                                          \
+        if ((TYPE) == RS_TYPE_Q4_1) {                                                             \
+            const uint8_t *bp = (row) + (b) * 20;                                                 \
+            const __m512 d = _mm512_set1_ps(f16s(bp)), m = _mm512_set1_ps(f16s(bp + 2));         \
+            const __m128i q = _mm_loadu_si128((const __m128i *)(bp + 4));                         \
+            const __m128i lo = _mm_and_si128(q, _mm_set1_epi8(0x0F));                             \
+            const __m128i hi = _mm_and_si128(_mm_srli_epi16(q, 4), _mm_set1_epi8(0x0F));          \
+            w0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(lo)), d, m);            \
+            w1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(hi)), d, m);            \
+        } else if ((TYPE) == RS_TYPE_Q4_0) {                                                      \
+            const uint8_t *bp = (row) + (b) * 18;                                                 \
+            const __m512 d = _mm512_set1_ps(f16s(bp));                                            \
+            const __m128i q = _mm_loadu_si128((const __m128i *)(bp + 2));                         \
+            const __m128i lo = _mm_sub_epi8(_mm_and_si128(q, _mm_set1_epi8(0x0F)), _mm_set1_epi8(8)); \
+            const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(q, 4), _mm_set1_epi8(0x0F)), \
+                                            _mm_set1_epi8(8));                                    \
+            w0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(lo)), d);                 \
+            w1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(hi)), d);                 \
+        } else if ((TYPE) == RS_TYPE_Q8_0) {                                                      \
+            const uint8_t *bp = (row) + (b) * 34;                                                 \
+            const __m512 d = _mm512_set1_ps(f16s(bp));                                            \
+            w0 = _mm512_mul_ps(                                                                   \
+                _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(bp + 2)))), d); \
+            w1 = _mm512_mul_ps(                                                                   \
+                _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(bp + 18)))), d); \
+        } else if ((TYPE) == RS_TYPE_F16) {                                                       \
+            const uint8_t *bp = (row) + (b) * 64;                                                 \
+            w0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)bp));                        \
+            w1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(bp + 32)));                 \
+        } else if ((TYPE) == RS_TYPE_BF16) {                                                      \
+            const uint8_t *bp = (row) + (b) * 64;                                                 \
+            w0 = _mm512_castsi512_ps(_mm512_slli_epi32(                                           \
+                _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)bp)), 16));             \
+            w1 = _mm512_castsi512_ps(_mm512_slli_epi32(                                           \
+                _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(bp + 32))), 16));      \
+        } else { /* F32 */                                                                        \
+            const float *fp = (const float *)(row) + (b) * 32;                                    \
+            w0 = _mm512_loadu_ps(fp);                                                             \
+            w1 = _mm512_loadu_ps(fp + 16);                                                        \
+        }                                                                                         \
+    } while (0)
+
+/* T is a compile-time constant at every call site, so the accumulators live in registers.
+ * Two blocks per iteration into four accumulators per token: one accumulator would chain every
+ * FMA on the previous one and cap the loop at one block per 8 cycles (FMA latency 4). */
+#define DEFINE_GEMV_FUSED(TYPE, NAME)                                                             \
+    RS_AVX512 __attribute__((always_inline)) static inline void NAME##_tile(                      \
+        const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, const int T, int64_t r0, \
+        int64_t r1) {                                                                             \
+        const int64_t nb = cols / 32;                                                             \
+        for (int64_t r = r0; r < r1; r++) {                                                       \
+            const uint8_t *row = (const uint8_t *)j->w + r * j->row_bytes;                        \
+            __m512 a0[4], a1[4], a2[4], a3[4];                                                    \
+            for (int t = 0; t < T; t++)                                                           \
+                a0[t] = a1[t] = a2[t] = a3[t] = _mm512_setzero_ps();                              \
+            int64_t b = 0;                                                                        \
+            for (; b + 1 < nb; b += 2) {                                                          \
+                __m512 w0, w1, w2, w3;                                                            \
+                DECODE_BLOCK(TYPE, row, b, w0, w1);                                               \
+                DECODE_BLOCK(TYPE, row, b + 1, w2, w3);                                           \
+                for (int t = 0; t < T; t++) {                                                     \
+                    const float *xt = x + t * ldx + b * 32;                                       \
+                    a0[t] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xt), a0[t]);                      \
+                    a1[t] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xt + 16), a1[t]);                 \
+                    a2[t] = _mm512_fmadd_ps(w2, _mm512_loadu_ps(xt + 32), a2[t]);                 \
+                    a3[t] = _mm512_fmadd_ps(w3, _mm512_loadu_ps(xt + 48), a3[t]);                 \
+                }                                                                                 \
+            }                                                                                     \
+            if (b < nb) {                                                                         \
+                __m512 w0, w1;                                                                    \
+                DECODE_BLOCK(TYPE, row, b, w0, w1);                                               \
+                for (int t = 0; t < T; t++) {                                                     \
+                    const float *xt = x + t * ldx + b * 32;                                       \
+                    a0[t] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xt), a0[t]);                      \
+                    a1[t] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xt + 16), a1[t]);                 \
+                }                                                                                 \
+            }                                                                                     \
+            for (int t = 0; t < T; t++)                                                           \
+                store(j, t, r,                                                                    \
+                      _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0[t], a1[t]),            \
+                                                         _mm512_add_ps(a2[t], a3[t]))));         \
+        }                                                                                         \
+    }                                                                                             \
+    RS_AVX512 static void NAME(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, \
+                               int64_t T, int64_t r0, int64_t r1) {                               \
+        int64_t t = 0;                                                                            \
+        for (; t + 4 <= T; t += 4) {                                                              \
+            rs_matmul_job shifted = *j;                                                           \
+            shifted.y = j->y + t * j->ldy;                                                        \
+            NAME##_tile(&shifted, x + t * ldx, ldx, cols, 4, r0, r1);                             \
+        }                                                                                         \
+        rs_matmul_job shifted = *j;                                                               \
+        shifted.y = j->y + t * j->ldy;                                                            \
+        switch (T - t) {                                                                          \
+        case 3: NAME##_tile(&shifted, x + t * ldx, ldx, cols, 3, r0, r1); break;                  \
+        case 2: NAME##_tile(&shifted, x + t * ldx, ldx, cols, 2, r0, r1); break;                  \
+        case 1: NAME##_tile(&shifted, x + t * ldx, ldx, cols, 1, r0, r1); break;                  \
+        default: break;                                                                           \
+        }                                                                                         \
+    }
+
+DEFINE_GEMV_FUSED(RS_TYPE_Q4_1, gemv_q4_1)
+DEFINE_GEMV_FUSED(RS_TYPE_Q4_0, gemv_q4_0)
+DEFINE_GEMV_FUSED(RS_TYPE_Q8_0, gemv_q8_0)
+DEFINE_GEMV_FUSED(RS_TYPE_F16, gemv_f16)
+DEFINE_GEMV_FUSED(RS_TYPE_BF16, gemv_bf16)
+DEFINE_GEMV_FUSED(RS_TYPE_F32, gemv_f32)
+
+/* Other types: dequantize the row into L1 scratch, then the same register-blocked dot. */
+RS_AVX512 static void gemv_rows_dequant(const rs_matmul_job *j, const float *x, int64_t ldx,
+                                        int64_t cols, int64_t T, int64_t r0, int64_t r1) {
+    float *row = rs_scratch(cols);
+    rs_matmul_job f32 = *j;
+    f32.type = RS_TYPE_F32;
+    f32.w = row;
+    f32.row_bytes = 0;
+    for (int64_t r = r0; r < r1; r++) {
+        rs_dequantize_row_avx512(j->type, (const uint8_t *)j->w + r * j->row_bytes, row, cols);
+        f32.y = j->y + r;
+        gemv_f32(&f32, x, ldx, cols, T, 0, 1);
+    }
+}
+
+#endif /* RS_X86 */
+
+static void gemv_rows(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T,
+                      int64_t r0, int64_t r1) {
+#if RS_X86
+    if (rs_have_avx512() && cols % 32 == 0) {
+        switch (j->type) {
+        case RS_TYPE_Q4_1: gemv_q4_1(j, x, ldx, cols, T, r0, r1); return;
+        case RS_TYPE_Q4_0: gemv_q4_0(j, x, ldx, cols, T, r0, r1); return;
+        case RS_TYPE_Q8_0: gemv_q8_0(j, x, ldx, cols, T, r0, r1); return;
+        case RS_TYPE_F16: gemv_f16(j, x, ldx, cols, T, r0, r1); return;
+        case RS_TYPE_BF16: gemv_bf16(j, x, ldx, cols, T, r0, r1); return;
+        case RS_TYPE_F32: gemv_f32(j, x, ldx, cols, T, r0, r1); return;
+        default: gemv_rows_dequant(j, x, ldx, cols, T, r0, r1); return;
+        }
+    }
+#endif
+    gemv_rows_generic(j, x, ldx, cols, T, r0, r1);
+}
+
+/* ---- matrix-matrix: dequantized panels + sgemm ------------------------------------------ */
+
+static void gemm_panel(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T,
+                       int64_t r0, int64_t r1) {
+    const int64_t n = r1 - r0;
+    const float *panel;
+    if (j->type == RS_TYPE_F32) {
+        panel = (const float *)((const uint8_t *)j->w + r0 * j->row_bytes);
+    } else {
+        float *buf = rs_scratch(n * cols);
+        for (int64_t r = 0; r < n; r++)
+            rs_dequantize_row(j->type, (const uint8_t *)j->w + (r0 + r) * j->row_bytes, buf + r * cols, cols);
+        panel = buf;
+    }
+    const int64_t ldw = j->type == RS_TYPE_F32 ? j->row_bytes / 4 : cols;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)n, (int)cols, 1.0f, x, (int)ldx,
+                panel, (int)ldw, j->accumulate ? 1.0f : 0.0f, j->y + r0, (int)j->ldy);
+}
+
+static void matmul_task(void *p, int ith, int nth) {
+    (void)ith;
+    (void)nth;
+    matmul_ctx *c = (matmul_ctx *)p;
+    const int64_t total = c->chunk_end[c->njobs - 1];
+    const int gemv = c->n_tokens <= gemv_max_tokens;
+    for (;;) {
+        const int64_t k = atomic_fetch_add_explicit(&c->next, 1, memory_order_relaxed);
+        if (k >= total) break;
+        int jn = 0;
+        while (k >= c->chunk_end[jn]) jn++;
+        const int64_t first = jn == 0 ? 0 : c->chunk_end[jn - 1];
+        const rs_matmul_job *j = &c->jobs[jn];
+        const int64_t r0 = (k - first) * c->chunk_rows;
+        const int64_t r1 = r0 + c->chunk_rows < j->rows ? r0 + c->chunk_rows : j->rows;
+        if (gemv)
+            gemv_rows(j, c->x, c->ldx, c->cols, c->n_tokens, r0, r1);
+        else
+            gemm_panel(j, c->x, c->ldx, c->cols, c->n_tokens, r0, r1);
+    }
+}
+
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+static void blas_single_thread(void) { openblas_set_num_threads(1); }
+
+void rs_matmul(const rs_matmul_job *jobs, int njobs, const float *x, int64_t ldx, int64_t cols,
+               int64_t n_tokens) {
+    if (njobs <= 0 || n_tokens <= 0) return;
+    if (njobs > MAX_JOBS) {
+        rs_matmul(jobs, MAX_JOBS, x, ldx, cols, n_tokens);
+        rs_matmul(jobs + MAX_JOBS, njobs - MAX_JOBS, x, ldx, cols, n_tokens);
+        return;
+    }
+    /* Our threads own the cores; OpenBLAS runs inside them, one thread each. */
+    pthread_once(&blas_once, blas_single_thread);
+    matmul_ctx c;
+    c.jobs = jobs;
+    c.njobs = njobs;
+    c.x = x;
+    c.ldx = ldx;
+    c.cols = cols;
+    c.n_tokens = n_tokens;
+    if (n_tokens <= gemv_max_tokens) {
+        int64_t total_rows = 0;
+        for (int i = 0; i < njobs; i++) total_rows += jobs[i].rows;
+        const int64_t chunks = (int64_t)rs_pool_size() * GEMV_CHUNKS_PER_THREAD;
+        c.chunk_rows = ((total_rows + chunks - 1) / chunks + 15) / 16 * 16;
+    } else {
+        c.chunk_rows = GEMM_PANEL_ROWS;
+    }
+    int64_t acc = 0;
+    for (int i = 0; i < njobs; i++) {
+        acc += (jobs[i].rows + c.chunk_rows - 1) / c.chunk_rows;
+        c.chunk_end[i] = acc;
+    }
+    atomic_init(&c.next, 0);
+    rs_parallel(matmul_task, &c);
+}

@@ -1,0 +1,144 @@
+/*
+ * A tiny fork-join pool. A decode step issues a few hundred parallel regions of 10-100 us each,
+ * so waking threads through the OS every time (tens of microseconds per wake-up) would eat the
+ * step. Workers spin on a generation counter for a while after each region and only then sleep
+ * on a condition variable, so back-to-back regions cost well under a microsecond to dispatch
+ * and an idle engine burns no CPU.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define RS_MAX_THREADS 64
+/* How long a worker keeps spinning after its last region before it sleeps. */
+#define RS_SPIN_NS 2000000LL
+
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+static int pool_threads = 0;
+static int pool_requested = 0;
+
+static _Atomic uint64_t generation = 0;
+static _Atomic int pending = 0;
+static _Atomic int sleepers = 0;
+static rs_task_fn job_fn;
+static void *job_ctx;
+static pthread_mutex_t sleep_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sleep_cond = PTHREAD_COND_INITIALIZER;
+/* Regions are issued by one thread at a time (the device thread); this makes that a rule. */
+static pthread_mutex_t issue_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+static inline void cpu_relax(void) {
+#if RS_X86
+    _mm_pause();
+#endif
+}
+
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void *worker_main(void *arg) {
+    const int ith = (int)(intptr_t)arg;
+    /* Not a load: the first region may be issued before this thread gets to run, and it
+     * must still take part in it. Workers are created before any region is issued. */
+    uint64_t seen = 0;
+    for (;;) {
+        int64_t spin_start = now_ns();
+        uint64_t g;
+        for (int i = 0;; i++) {
+            g = atomic_load_explicit(&generation, memory_order_acquire);
+            if (g != seen) break;
+            cpu_relax();
+            if ((i & 1023) == 1023 && now_ns() - spin_start > RS_SPIN_NS) {
+                pthread_mutex_lock(&sleep_mutex);
+                atomic_fetch_add(&sleepers, 1);
+                while ((g = atomic_load_explicit(&generation, memory_order_acquire)) == seen)
+                    pthread_cond_wait(&sleep_cond, &sleep_mutex);
+                atomic_fetch_sub(&sleepers, 1);
+                pthread_mutex_unlock(&sleep_mutex);
+                break;
+            }
+        }
+        seen = g;
+        job_fn(job_ctx, ith, pool_threads);
+        atomic_fetch_sub_explicit(&pending, 1, memory_order_release);
+    }
+    return NULL;
+}
+
+static void pool_init(void) {
+    int n = pool_requested;
+    if (n <= 0) {
+        const char *env = getenv("RINGSIDE_THREADS");
+        n = env ? atoi(env) : 0;
+    }
+    if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1) n = 1;
+    if (n > RS_MAX_THREADS) n = RS_MAX_THREADS;
+    pool_threads = n;
+    for (int i = 1; i < n; i++) {
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&t, &attr, worker_main, (void *)(intptr_t)i) != 0) {
+            pool_threads = i; /* run with what we have */
+            pthread_attr_destroy(&attr);
+            break;
+        }
+        pthread_attr_destroy(&attr);
+    }
+}
+
+void rs_pool_start(int nthreads) {
+    if (pool_threads == 0) pool_requested = nthreads;
+    pthread_once(&pool_once, pool_init);
+}
+
+int rs_pool_size(void) {
+    rs_pool_start(0);
+    return pool_threads;
+}
+
+void rs_parallel(rs_task_fn fn, void *ctx) {
+    rs_pool_start(0);
+    if (pool_threads == 1) {
+        fn(ctx, 0, 1);
+        return;
+    }
+    pthread_mutex_lock(&issue_mutex);
+    job_fn = fn;
+    job_ctx = ctx;
+    atomic_store_explicit(&pending, pool_threads - 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+    if (atomic_load(&sleepers) > 0) {
+        pthread_mutex_lock(&sleep_mutex);
+        pthread_cond_broadcast(&sleep_cond);
+        pthread_mutex_unlock(&sleep_mutex);
+    }
+    fn(ctx, 0, pool_threads);
+    while (atomic_load_explicit(&pending, memory_order_acquire) > 0) cpu_relax();
+    pthread_mutex_unlock(&issue_mutex);
+}
+
+/* ---- per-thread scratch --------------------------------------------------------------- */
+
+static _Thread_local float *scratch_buf = NULL;
+static _Thread_local int64_t scratch_cap = 0;
+
+float *rs_scratch(int64_t floats) {
+    if (floats > scratch_cap) {
+        free(scratch_buf);
+        int64_t cap = floats < 4096 ? 4096 : floats;
+        scratch_buf = aligned_alloc(64, (size_t)((cap * 4 + 63) / 64 * 64));
+        scratch_cap = scratch_buf ? cap : 0;
+    }
+    return scratch_buf;
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+struct Models: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The model catalog and the local model cache.",
+        subcommands: [List.self, Pull.self, Path.self],
+        defaultSubcommand: List.self)
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List catalog models and whether they are downloaded.")
+
+        func run() throws {
+            let catalog = ModelCatalog()
+            print("cache: \(catalog.cacheDirectory)")
+            for e in ModelCatalog.entries {
+                let mark = catalog.isInstalled(e) ? "installed" : "not pulled"
+                print("  \(e.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(mark.padding(toLength: 11, withPad: " ", startingAt: 0)) \(e.summary)")
+            }
+        }
+    }
+
+    struct Pull: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Download a catalog model into the cache (idempotent).")
+        @Argument(help: "Catalog name (see `ringside models list`).") var name: String
+
+        func run() throws {
+            let catalog = ModelCatalog()
+            guard let entry = catalog.entry(named: name) else {
+                throw ValidationError(CatalogError.unknownModel(name, known: ModelCatalog.entries.map(\.name)).description)
+            }
+            if catalog.isInstalled(entry) {
+                print(catalog.path(of: entry))
+                return
+            }
+            do {
+                let path = try ModelPuller(catalog: catalog).pull(entry) { line in
+                    FileHandle.standardError.write(Data((line + "\n").utf8))
+                }
+                print(path)
+            } catch {
+                throw CLIError(error.description)
+            }
+        }
+    }
+
+    struct Path: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print where a model file is (fails if it is not pulled).")
+        @Argument(help: "Catalog name or a path.") var name: String
+
+        func run() throws {
+            do { print(try ModelCatalog().resolve(name)) } catch { throw CLIError(error.description) }
+        }
+    }
+}
+
+/// An error printed as one clear line, with exit status 1.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Ringside: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ringside",
+        abstract: "An LLM serving engine for the CPU, with a terminal cockpit.",
+        subcommands: [Chat.self, Generate.self, Models.self, Microbench.self],
+        defaultSubcommand: Chat.self)
+}

@@ -1,0 +1,27 @@
+import Engine
+import Foundation
+import Testing
+
+/// The llama forward pass against the independent fp32 reference of MODELS.md 3.3-3.4.
+@Suite("SmolLM2 forward pass matches the fp32 reference")
+struct SmolLM2ForwardTests {
+    @Test("greedy ids and first-step top-5 logits", arguments: ["smollm2-greedy-capital", "smollm2-greedy-swift", "smollm2-greedy-chat"])
+    func reference(name: String) throws {
+        let ref = try ReferenceOutput.load(name)
+        let model = try ModelRegistry.load(gguf: try TestModels.smol.get())
+        let runner = SequenceRunner(model: model, kvTokens: 256)
+        var logits = try runner.extend(ref.prompt_ids)
+        let top = Sampler.topK(logits.row(0), 5)
+        for (i, entry) in ref.first_top5.enumerated() {
+            #expect(top[i].0 == Int32(entry[0].number!), "rank \(i) id")
+            #expect(abs(Double(top[i].1) - entry[1].number!) < 1e-3, "rank \(i) logit \(top[i].1) vs \(entry[1].number!)")
+        }
+        var out: [Int32] = []
+        for _ in ref.generated_ids {
+            let next = Sampler.argmax(logits.row(0))
+            out.append(next)
+            logits = try runner.extend([next])
+        }
+        #expect(out == ref.generated_ids)
+    }
+}
