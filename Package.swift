@@ -39,5 +39,8 @@ let package = Package(
             name: "EngineTests", dependencies: ["Engine", "Kernels"],
             resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(
+            name: "TUITests", dependencies: ["TUI"],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
     ]
 )

@@ -65,7 +65,8 @@ public final class ChatApp {
                 if !handle(key) { return }
                 dirty = true
             }
-            if drainMailbox() { dirty = true }
+            if term.pollResize() { dirty = true }
+            if drainMailbox(width: term.width) { dirty = true }
             if dirty {
                 let (buf, cursor) = ChatView.render(state, width: term.width, height: term.height, theme: theme)
                 term.flush(buf, cursor: cursor)
@@ -126,10 +127,15 @@ public final class ChatApp {
     }
 
     /// Moves streamed text into the transcript; true when something changed.
-    func drainMailbox() -> Bool {
+    func drainMailbox(width: Int) -> Bool {
         guard let box = mailbox else { return false }
         let (text, finished) = box.take()
-        if !text.isEmpty { state.turns[state.turns.count - 1].text += text }
+        if !text.isEmpty {
+            // Reading scrollback: grow the offset with the new lines so the view stays put.
+            let before = state.scrollBack > 0 ? ChatView.transcriptLineCount(state, width: width) : 0
+            state.turns[state.turns.count - 1].text += text
+            if state.scrollBack > 0 { state.scrollBack += ChatView.transcriptLineCount(state, width: width) - before }
+        }
         guard let result = finished else { return !text.isEmpty }
         mailbox = nil
         state.generating = false

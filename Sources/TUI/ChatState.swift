@@ -45,6 +45,32 @@ public enum ChatView {
     public static let minWidth = 40
     public static let minHeight = 8
 
+    /// The conversation as styled lines wrapped to `width`.
+    static func transcript(_ s: ChatState, width: Int, theme: Theme) -> [(String, CellStyle)] {
+        let base = CellStyle(fg: theme["main_fg"], bg: theme["main_bg"])
+        var lines: [(String, CellStyle)] = []
+        for t in s.turns {
+            var st = base
+            let prefix: String
+            switch t.role {
+            case .user: st.fg = theme["user_fg"]; st.bold = true; prefix = "you › "
+            case .assistant: st.fg = theme["assistant_fg"]; prefix = "    "
+            case .error: st.fg = theme["error_fg"]; prefix = "  ! "
+            }
+            for (i, l) in wrap(t.text, width: width - 6).enumerated() {
+                lines.append(((i == 0 ? prefix : "      ") + l, st))
+            }
+            lines.append(("", base))
+        }
+        return lines
+    }
+
+    /// Lines the transcript takes at `width`: the app keeps a scrolled-up view still by adding
+    /// what new text added.
+    public static func transcriptLineCount(_ s: ChatState, width: Int) -> Int {
+        transcript(s, width: width, theme: .builtInDefault).count
+    }
+
     /// Returns the buffer and where the cursor goes.
     public static func render(_ s: ChatState, width: Int, height: Int, theme: Theme) -> (ScreenBuffer, (x: Int, y: Int)?) {
         var buf = ScreenBuffer(width: width, height: height)
@@ -65,21 +91,7 @@ public enum ChatView {
         let status = s.generating ? "generating…" : "ready"
         buf.put(" ringside · \(s.modelName) · \(status)", x: 0, y: 0, style: title)
 
-        // Transcript, bottom-aligned, wrapped to the width.
-        var lines: [(String, CellStyle)] = []
-        for t in s.turns {
-            var st = base
-            let prefix: String
-            switch t.role {
-            case .user: st.fg = theme["user_fg"]; st.bold = true; prefix = "you › "
-            case .assistant: st.fg = theme["assistant_fg"]; prefix = "    "
-            case .error: st.fg = theme["error_fg"]; prefix = "  ! "
-            }
-            for (i, l) in wrap(t.text, width: width - 6).enumerated() {
-                lines.append(((i == 0 ? prefix : "      ") + l, st))
-            }
-            lines.append(("", base))
-        }
+        let lines = transcript(s, width: width, theme: theme)
         let area = height - 4
         let maxScroll = max(0, lines.count - area)
         let scroll = min(s.scrollBack, maxScroll)

@@ -31,6 +31,15 @@ public final class CursesTerminal {
     public private(set) var height: Int
 
     public init(noColor: Bool) {
+        // ncurses only installs its resize handler when SIGWINCH is at its default, and an
+        // ignored signal stays ignored across exec (seen when started under a test harness).
+        // A blocked signal stays blocked across exec too; unblock it, and also poll the size
+        // each frame (`pollResize`), so a resize is never missed.
+        signal(SIGWINCH, SIG_DFL)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGWINCH)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         setlocale(LC_ALL, "")
         _ = initscr()
         raw()
@@ -59,6 +68,19 @@ public final class CursesTerminal {
         guard !closed else { return }
         closed = true
         endwin()
+    }
+
+    /// Asks the terminal for its size and adopts it when it changed; true if it did.
+    public func pollResize() -> Bool {
+        var ws = winsize()
+        guard ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0, ws.ws_row > 0 else { return false }
+        let (w, h) = (Int(ws.ws_col), Int(ws.ws_row))
+        guard w != width || h != height else { return false }
+        resizeterm(Int32(h), Int32(w))
+        width = w
+        height = h
+        previous = nil
+        return true
     }
 
     /// Waits up to the frame tick for a key.

