@@ -13,20 +13,18 @@
 #define KV_BLOCK 32
 #define MAX_GROUP 32
 
-typedef struct {
-    const rs_attention_args *a;
-    _Atomic int64_t next;
-} attn_ctx;
 
 static void softcap_scores(float *s, int n, float cap) {
     for (int i = 0; i < n; i++) s[i] = cap * tanhf(s[i] / cap);
 }
 
-static void attend_ref(const rs_attention_args *a, int t, int g, float *acc) {
+/* Attends query token t's heads of group g to cached positions [begin, end). Leaves the
+ * unnormalized sums in acc (G x head_dim) with their running max m and sum of weights l, so
+ * that key ranges computed apart can be merged. */
+static void attend_ref(const rs_attention_args *a, int t, int g, int begin, int end, float *acc, float *m, float *l) {
     const int G = a->n_head / a->n_kv, hd = a->head_dim;
     const int32_t *slots = a->slots + a->tok_slot_off[t];
-    const int begin = a->tok_kv_begin[t], end = a->tok_kv_end[t];
-    float m[MAX_GROUP], l[MAX_GROUP], s[KV_BLOCK];
+    float s[KV_BLOCK];
     for (int i = 0; i < G; i++) { m[i] = -INFINITY; l[i] = 0; }
     memset(acc, 0, sizeof(float) * (size_t)(G * hd));
     for (int i = 0; i < G; i++) {
@@ -55,17 +53,13 @@ static void attend_ref(const rs_attention_args *a, int t, int g, float *acc) {
             }
             m[i] = mnew;
         }
-        const float inv = l[i] > 0 ? 1.0f / l[i] : 0.0f;
-        for (int x = 0; x < hd; x++) ac[x] *= inv;
     }
 }
 
 #if RS_X86
-RS_AVX512 static void attend_avx512(const rs_attention_args *a, int t, int g, float *acc) {
+RS_AVX512 static void attend_avx512(const rs_attention_args *a, int t, int g, int begin, int end, float *acc, float *m, float *l) {
     const int G = a->n_head / a->n_kv, hd = a->head_dim, nv = hd / 16;
     const int32_t *slots = a->slots + a->tok_slot_off[t];
-    const int begin = a->tok_kv_begin[t], end = a->tok_kv_end[t];
-    float m[MAX_GROUP], l[MAX_GROUP];
     float s[MAX_GROUP][KV_BLOCK] __attribute__((aligned(64)));
     const float *q[MAX_GROUP];
     for (int i = 0; i < G; i++) {
@@ -118,13 +112,30 @@ RS_AVX512 static void attend_avx512(const rs_attention_args *a, int t, int g, fl
             }
         }
     }
-    for (int i = 0; i < G; i++) {
-        const __m512 inv = _mm512_set1_ps(l[i] > 0 ? 1.0f / l[i] : 0.0f);
-        float *ac = acc + i * hd;
-        for (int x = 0; x < nv; x++) _mm512_storeu_ps(ac + 16 * x, _mm512_mul_ps(_mm512_loadu_ps(ac + 16 * x), inv));
-    }
 }
 #endif
+
+static void attend(const rs_attention_args *a, int t, int g, int begin, int end, float *acc, float *m, float *l) {
+    for (int i = 0; i < a->n_head / a->n_kv; i++) { m[i] = -INFINITY; l[i] = 0; }
+    memset(acc, 0, sizeof(float) * (size_t)(a->n_head / a->n_kv * a->head_dim));
+#if RS_X86
+    if (rs_have_avx512() && a->head_dim % 16 == 0) {
+        attend_avx512(a, t, g, begin, end, acc, m, l);
+        return;
+    }
+#endif
+    attend_ref(a, t, g, begin, end, acc, m, l);
+}
+
+/* A task is (token, KV head, key split). With few tokens (decode) there are fewer
+ * (token, head) pairs than threads, so each pair's keys are split and the parts merged
+ * afterwards: flash-decoding. `partial` holds per task G x (head_dim + 2) floats. */
+typedef struct {
+    const rs_attention_args *a;
+    int splits;
+    float *partial;
+    _Atomic int64_t next;
+} attn_ctx;
 
 static void attention_task(void *p, int ith, int nth) {
     (void)ith;
@@ -133,30 +144,90 @@ static void attention_task(void *p, int ith, int nth) {
     const rs_attention_args *a = c->a;
     const int G = a->n_head / a->n_kv, hd = a->head_dim;
     float *acc = rs_scratch((int64_t)G * hd);
-    const int64_t total = (int64_t)a->n_tokens * a->n_kv;
-#if RS_X86
-    const int fast = rs_have_avx512() && hd % 16 == 0;
-#endif
+    float m[MAX_GROUP], l[MAX_GROUP];
+    const int64_t total = (int64_t)a->n_tokens * a->n_kv * c->splits;
     for (;;) {
         const int64_t k = atomic_fetch_add_explicit(&c->next, 1, memory_order_relaxed);
         if (k >= total) break;
-        const int t = (int)(k / a->n_kv), g = (int)(k % a->n_kv);
-#if RS_X86
-        if (fast)
-            attend_avx512(a, t, g, acc);
-        else
-#endif
-            attend_ref(a, t, g, acc);
-        for (int i = 0; i < G; i++)
-            memcpy(a->out + (int64_t)t * a->ldo + (int64_t)(g * G + i) * hd, acc + i * hd, sizeof(float) * (size_t)hd);
+        const int split = (int)(k % c->splits);
+        const int64_t pair = k / c->splits;
+        const int t = (int)(pair / a->n_kv), g = (int)(pair % a->n_kv);
+        const int b0 = a->tok_kv_begin[t], e0 = a->tok_kv_end[t];
+        const int len = (e0 - b0 + c->splits - 1) / c->splits;
+        const int begin = b0 + split * len, end = begin + len < e0 ? begin + len : e0;
+        attend(a, t, g, begin, end > begin ? end : begin, acc, m, l);
+        if (c->splits == 1) {
+            for (int i = 0; i < G; i++) {
+                const float inv = l[i] > 0 ? 1.0f / l[i] : 0.0f;
+                float *o = a->out + (int64_t)t * a->ldo + (int64_t)(g * G + i) * hd;
+                for (int x = 0; x < hd; x++) o[x] = acc[i * hd + x] * inv;
+            }
+        } else {
+            float *part = c->partial + k * G * (hd + 2);
+            for (int i = 0; i < G; i++) {
+                memcpy(part + i * (hd + 2), acc + i * hd, sizeof(float) * (size_t)hd);
+                part[i * (hd + 2) + hd] = m[i];
+                part[i * (hd + 2) + hd + 1] = l[i];
+            }
+        }
     }
 }
+
+static void merge_splits(const rs_attention_args *a, int splits, const float *partial) {
+    const int G = a->n_head / a->n_kv, hd = a->head_dim;
+    for (int64_t pair = 0; pair < (int64_t)a->n_tokens * a->n_kv; pair++) {
+        const int t = (int)(pair / a->n_kv), g = (int)(pair % a->n_kv);
+        for (int i = 0; i < G; i++) {
+            float mx = -INFINITY;
+            for (int s = 0; s < splits; s++) {
+                const float ms = partial[((pair * splits + s) * G + i) * (hd + 2) + hd];
+                mx = ms > mx ? ms : mx;
+            }
+            float *o = a->out + (int64_t)t * a->ldo + (int64_t)(g * G + i) * hd;
+            memset(o, 0, sizeof(float) * (size_t)hd);
+            float lsum = 0;
+            for (int s = 0; s < splits; s++) {
+                const float *ps = partial + ((pair * splits + s) * G + i) * (hd + 2);
+                if (ps[hd + 1] == 0) continue;
+                const float w = expf(ps[hd] - mx);
+                lsum += w * ps[hd + 1];
+                for (int x = 0; x < hd; x++) o[x] += w * ps[x];
+            }
+            const float inv = lsum > 0 ? 1.0f / lsum : 0.0f;
+            for (int x = 0; x < hd; x++) o[x] *= inv;
+        }
+    }
+}
+
+/* Keys per split below which splitting costs more than it saves. */
+#define MIN_KEYS_PER_SPLIT 64
 
 void rs_attention(const rs_attention_args *a) {
     if (a->n_tokens <= 0) return;
     if (a->n_kv <= 0 || a->n_head % a->n_kv != 0 || a->n_head / a->n_kv > MAX_GROUP) return;
     attn_ctx c;
     c.a = a;
+    c.splits = 1;
+    c.partial = NULL;
+    const int64_t pairs = (int64_t)a->n_tokens * a->n_kv;
+    const int nth = rs_pool_size();
+    if (pairs < 4 * nth) {
+        int longest = 0;
+        for (int t = 0; t < a->n_tokens; t++) {
+            const int len = a->tok_kv_end[t] - a->tok_kv_begin[t];
+            longest = len > longest ? len : longest;
+        }
+        int want = (int)((4 * nth + pairs - 1) / pairs);
+        const int most = longest / MIN_KEYS_PER_SPLIT;
+        c.splits = want < most ? want : most;
+        if (c.splits < 1) c.splits = 1;
+    }
+    if (c.splits > 1) {
+        const int G = a->n_head / a->n_kv;
+        /* The caller's scratch: this thread issues the region and merges afterwards. */
+        c.partial = rs_scratch_outer(pairs * c.splits * G * (a->head_dim + 2));
+    }
     atomic_init(&c.next, 0);
     rs_parallel(attention_task, &c);
+    if (c.splits > 1) merge_splits(a, c.splits, c.partial);
 }

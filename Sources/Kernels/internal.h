@@ -16,6 +16,9 @@ int64_t rs_block_bytes(int type);
 
 /* Per-thread scratch that grows on demand and is kept: the decode loop allocates nothing. */
 float *rs_scratch(int64_t floats);
+/* A second per-thread buffer for the thread that issues a region and keeps results across it
+ * (tasks running on that same thread use rs_scratch). */
+float *rs_scratch_outer(int64_t floats);
 
 #if RS_X86
 RS_AVX512 void rs_dequantize_row_avx512(int type, const void *src, float *dst, int64_t n);

@@ -22,7 +22,7 @@
  * still let a thread slowed by a noisy neighbour give work away. */
 #define GEMV_CHUNKS_PER_THREAD 2
 
-static int gemv_max_tokens = 4;
+static int gemv_max_tokens = 8;
 
 int rs_matmul_gemv_max_tokens(void) { return gemv_max_tokens; }
 void rs_matmul_set_gemv_max_tokens(int n) { gemv_max_tokens = n < 1 ? 1 : n; }

@@ -130,15 +130,22 @@ void rs_parallel(rs_task_fn fn, void *ctx) {
 
 /* ---- per-thread scratch --------------------------------------------------------------- */
 
-static _Thread_local float *scratch_buf = NULL;
-static _Thread_local int64_t scratch_cap = 0;
+typedef struct {
+    float *buf;
+    int64_t cap;
+} scratch;
 
-float *rs_scratch(int64_t floats) {
-    if (floats > scratch_cap) {
-        free(scratch_buf);
+static _Thread_local scratch inner, outer;
+
+static float *grow(scratch *s, int64_t floats) {
+    if (floats > s->cap) {
+        free(s->buf);
         int64_t cap = floats < 4096 ? 4096 : floats;
-        scratch_buf = aligned_alloc(64, (size_t)((cap * 4 + 63) / 64 * 64));
-        scratch_cap = scratch_buf ? cap : 0;
+        s->buf = aligned_alloc(64, (size_t)((cap * 4 + 63) / 64 * 64));
+        s->cap = s->buf ? cap : 0;
     }
-    return scratch_buf;
+    return s->buf;
 }
+
+float *rs_scratch(int64_t floats) { return grow(&inner, floats); }
+float *rs_scratch_outer(int64_t floats) { return grow(&outer, floats); }

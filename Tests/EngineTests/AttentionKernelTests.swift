@@ -1,0 +1,65 @@
+import Engine
+import Kernels
+import Testing
+
+/// Paged attention against a plain double-precision softmax(q k / sqrt(d)) v, over scattered
+/// slots, grouped-query heads and sliding windows; few tokens exercise the split-key
+/// (flash-decoding) path and its merge, many tokens the one-task-per-head path.
+@Suite("paged attention kernel")
+struct AttentionKernelTests {
+    @Test(arguments: [(1, 300, 0), (2, 700, 100), (3, 40, 0), (24, 200, 0), (5, 1000, 512)])
+    func matchesReference(tokens: Int, context: Int, window: Int) throws {
+        let heads = 6, kvHeads = 2, hd = 64, slotsTotal = 2048
+        var rng = SeededGenerator(seed: UInt64(tokens * 1000 + context))
+        let rand = { (n: Int) in (0 ..< n).map { _ in rng.nextUnit() * 2 - 1 } }
+        let k = rand(slotsTotal * kvHeads * hd), v = rand(slotsTotal * kvHeads * hd)
+        let q = rand(tokens * heads * hd).map { $0 * 3 }
+        // One sequence whose positions live at scattered slots; the last `tokens` positions
+        // are the queries.
+        var slots = Array(Int32(0) ..< Int32(slotsTotal))
+        slots.shuffle(using: &rng)
+        slots = Array(slots.prefix(context))
+        let ends = (0 ..< tokens).map { Int32(context - tokens + $0 + 1) }
+        let begins = ends.map { window > 0 ? max(0, $0 - Int32(window)) : 0 }
+        let offsets = [Int32](repeating: 0, count: tokens)
+        var out = [Float](repeating: .nan, count: tokens * heads * hd)
+        let scale = 1 / Float(hd).squareRoot()
+        q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
+            slots.withUnsafeBufferPointer { sp in offsets.withUnsafeBufferPointer { op in
+                begins.withUnsafeBufferPointer { bp in ends.withUnsafeBufferPointer { ep in
+                    out.withUnsafeMutableBufferPointer { outp in
+                        var args = rs_attention_args(
+                            q: qp.baseAddress, ldq: Int64(heads * hd), out: outp.baseAddress, ldo: Int64(heads * hd),
+                            k_cache: kp.baseAddress, v_cache: vp.baseAddress, kv_stride: Int64(kvHeads * hd),
+                            slots: sp.baseAddress, tok_slot_off: op.baseAddress, tok_kv_begin: bp.baseAddress,
+                            tok_kv_end: ep.baseAddress, n_tokens: Int32(tokens), n_head: Int32(heads), n_kv: Int32(kvHeads),
+                            head_dim: Int32(hd), scale: scale, softcap: 0)
+                        rs_attention(&args)
+                    }
+                } }
+            } }
+        } } }
+        var worst = 0.0
+        for t in 0 ..< tokens {
+            for h in 0 ..< heads {
+                let g = h / (heads / kvHeads)
+                let keys = Int(begins[t]) ..< Int(ends[t])
+                let scores = keys.map { p -> Double in
+                    let base = Int(slots[p]) * kvHeads * hd + g * hd
+                    return (0 ..< hd).reduce(0.0) { $0 + Double(q[t * heads * hd + h * hd + $1]) * Double(k[base + $1]) } * Double(scale)
+                }
+                let mx = scores.max()!
+                let w = scores.map { Foundation.exp($0 - mx) }
+                let sum = w.reduce(0, +)
+                for x in 0 ..< hd {
+                    var o = 0.0
+                    for (i, p) in keys.enumerated() { o += w[i] * Double(v[Int(slots[p]) * kvHeads * hd + g * hd + x]) }
+                    worst = max(worst, abs(o / sum - Double(out[t * heads * hd + h * hd + x])))
+                }
+            }
+        }
+        #expect(worst < 2e-5, "max abs error \(worst)")
+    }
+}
+
+import Foundation
