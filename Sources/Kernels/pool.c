@@ -58,8 +58,8 @@ static void *worker_main(void *arg) {
             cpu_relax();
             if ((i & 1023) == 1023 && now_ns() - spin_start > RS_SPIN_NS) {
                 pthread_mutex_lock(&sleep_mutex);
-                atomic_fetch_add(&sleepers, 1);
-                while ((g = atomic_load_explicit(&generation, memory_order_acquire)) == seen)
+                atomic_fetch_add_explicit(&sleepers, 1, memory_order_seq_cst);
+                while ((g = atomic_load_explicit(&generation, memory_order_seq_cst)) == seen)
                     pthread_cond_wait(&sleep_cond, &sleep_mutex);
                 atomic_fetch_sub(&sleepers, 1);
                 pthread_mutex_unlock(&sleep_mutex);
@@ -117,8 +117,12 @@ void rs_parallel(rs_task_fn fn, void *ctx) {
     job_fn = fn;
     job_ctx = ctx;
     atomic_store_explicit(&pending, pool_threads - 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&generation, 1, memory_order_release);
-    if (atomic_load(&sleepers) > 0) {
+    /* Sequentially consistent on both sides (here and the worker's increment of `sleepers`
+     * before it re-reads `generation`): with a mere release here, the load of `sleepers` may
+     * be hoisted above the increment, both sides miss each other, and the worker sleeps
+     * through the region while we spin on `pending` forever. */
+    atomic_fetch_add_explicit(&generation, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&sleepers, memory_order_seq_cst) > 0) {
         pthread_mutex_lock(&sleep_mutex);
         pthread_cond_broadcast(&sleep_cond);
         pthread_mutex_unlock(&sleep_mutex);
