@@ -25,18 +25,26 @@ let package = Package(
         .target(
             name: "Kernels", dependencies: ["COpenBLAS"],
             cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
+        // Events, counters and timelines; imports nothing of ours, so the cockpit, the server
+        // and `bench` all read the same snapshots.
         .target(
-            name: "Engine", dependencies: ["Kernels", "COpenBLAS"],
+            name: "Profiler",
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(
+            name: "Engine", dependencies: ["Kernels", "COpenBLAS", "Profiler"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(
             name: "TUI", dependencies: ["Engine", "CNcursesw"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(
             name: "ringside",
-            dependencies: ["Engine", "TUI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Engine", "TUI", "Profiler", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
-            name: "EngineTests", dependencies: ["Engine", "Kernels"],
+            name: "ProfilerTests", dependencies: ["Profiler"],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(
+            name: "EngineTests", dependencies: ["Engine", "Kernels", "Profiler"],
             resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
