@@ -43,8 +43,10 @@ struct RadixCacheTests {
                 guard freePages.count >= whole else { continue }
                 let pages = Array(freePages.suffix(whole))
                 freePages.removeLast(whole)
-                let dup = cache.insert(seq[...], pages: pages[...])
+                let existing = cache.insert(seq[...], pages: pages[...])
+                let dup = existing.count
                 #expect(dup * pageSize == naive.longestMatch(seq, pageSize: pageSize), "step \(step): duplicates")
+                for (i, p) in existing.enumerated() { #expect(naive.prefixes[Array(seq.prefix((i + 1) * pageSize))] == p) }
                 freePages += pages.prefix(dup)
                 for p in 1 ... max(whole, 1) where p <= whole {
                     let key = Array(seq.prefix(p * pageSize))

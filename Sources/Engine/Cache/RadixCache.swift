@@ -133,16 +133,16 @@ public final class RadixCache: @unchecked Sendable {
     }
 
     /// Adds a sequence whose KV lives in `pages` (one per page of `tokens`; a partial last
-    /// page is ignored). Returns how many leading pages were already cached: those entries of
-    /// `pages` are duplicates the caller must free (the tree keeps its own).
+    /// page is ignored). Returns the tree's pages for the leading part that was already
+    /// cached: where they differ from `pages`, the caller's copies are duplicates to free.
     @discardableResult
-    public func insert(_ tokens: ArraySlice<Int32>, pages: ArraySlice<Int32>) -> Int {
+    public func insert(_ tokens: ArraySlice<Int32>, pages: ArraySlice<Int32>) -> [Int32] {
         let now = tick()
         let whole = min(tokens.count / pageSize, pages.count)
         var rest = tokens.prefix(whole * pageSize)
         var restPages = pages.prefix(whole)
         var node = root
-        var duplicates = 0
+        var existing: [Int32] = []
         while !rest.isEmpty {
             node.lastAccess = now
             guard let child = node.children[pageKey(rest)] else {
@@ -154,18 +154,18 @@ public final class RadixCache: @unchecked Sendable {
                 // locked later; they start evictable.
                 evictablePages += leaf.pages.count
                 stats.insertedTokens += leaf.key.count
-                return duplicates
+                return existing
             }
             let common = commonPages(child.key[...], rest)
             let target = common < child.key.count / pageSize ? split(child, atPage: common) : child
             target.lastAccess = now
-            duplicates += common
+            existing += target.pages
             rest = rest.dropFirst(common * pageSize)
             restPages = restPages.dropFirst(common)
             node = target
         }
         node.lastAccess = now
-        return duplicates
+        return existing
     }
 
     /// Protects the path from `match.node` to the root from eviction.

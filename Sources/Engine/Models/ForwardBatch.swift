@@ -41,6 +41,14 @@ public struct ForwardBatch: @unchecked Sendable {
         logitRowCount = 0
     }
 
+    /// Replaces future placeholders (negative ids, -(row + 1)) with the newest sampled token of
+    /// that row. The device thread does this just before it runs the batch.
+    public mutating func resolvePlaceholders(_ futureMap: UnsafeBufferPointer<Int32>) {
+        for i in tokens.indices where tokens[i] < 0 {
+            tokens[i] = futureMap[Int(-tokens[i]) - 1]
+        }
+    }
+
     /// Adds a sequence whose slots for positions `0 ..< startPosition + newTokens.count` are
     /// already in its row of the slot table.
     public mutating func append<C: Collection>(tokens newTokens: C, startPosition: Int, slotRow: Int, allLogits: Bool = false)

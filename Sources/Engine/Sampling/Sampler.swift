@@ -21,7 +21,7 @@ public struct Sampler: Sendable {
         return Int32(best)
     }
 
-    /// Samples with temperature, top-k, top-p and min-p. `logits` is clobbered.
+    /// Samples with temperature, top-k, top-p and min-p. `logits` is only read.
     public mutating func sample(_ logits: UnsafeMutableBufferPointer<Float>, params p: SamplingParams,
                                 rng: inout SeededGenerator) -> Int32 {
         if p.isGreedy { return Self.argmax(logits) }
@@ -87,6 +87,7 @@ public struct Sampler: Sendable {
 
     /// The `n` largest (id, logit) pairs, highest first (ties to the lower id).
     public static func topK(_ logits: UnsafeMutableBufferPointer<Float>, _ n: Int) -> [(Int32, Float)] {
+        guard n > 0 else { return [] }
         var best: [(Int32, Float)] = []
         best.reserveCapacity(n + 1)
         for i in 0 ..< logits.count {

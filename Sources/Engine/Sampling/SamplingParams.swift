@@ -6,6 +6,12 @@ public struct SamplingParams: Sendable, Equatable, Codable {
     public var topK: Int = 0
     public var topP: Float = 1
     public var minP: Float = 0
+    /// OpenAI's: subtract `frequencyPenalty * count + presencePenalty` from generated tokens' logits.
+    public var frequencyPenalty: Float = 0
+    public var presencePenalty: Float = 0
+    /// HF's / CTRL's: divide positive logits (multiply negative ones) of every token seen so
+    /// far, prompt included. 1 is off.
+    public var repetitionPenalty: Float = 1
     /// Same seed, same output, whatever else runs alongside.
     public var seed: UInt64? = nil
     public var maxTokens: Int = 128
@@ -13,12 +19,16 @@ public struct SamplingParams: Sendable, Equatable, Codable {
     public var ignoreEOS: Bool = false
     public var stopTokenIDs: [Int32] = []
 
-    public init(temperature: Float = 0, topK: Int = 0, topP: Float = 1, minP: Float = 0, seed: UInt64? = nil,
+    public init(temperature: Float = 0, topK: Int = 0, topP: Float = 1, minP: Float = 0,
+                frequencyPenalty: Float = 0, presencePenalty: Float = 0, repetitionPenalty: Float = 1, seed: UInt64? = nil,
                 maxTokens: Int = 128, ignoreEOS: Bool = false, stopTokenIDs: [Int32] = []) {
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
         self.minP = minP
+        self.frequencyPenalty = frequencyPenalty
+        self.presencePenalty = presencePenalty
+        self.repetitionPenalty = repetitionPenalty
         self.seed = seed
         self.maxTokens = maxTokens
         self.ignoreEOS = ignoreEOS
