@@ -1,0 +1,112 @@
+import Foundation
+import Profiler
+
+/// One step's work as the device thread receives it: the forward batch (whose tokens may be
+/// future placeholders) and, per sequence, whether and how to sample.
+final class DeviceBatch: @unchecked Sendable {
+    // Built by the host, then handed over: the device thread owns it until it posts the
+    // result, and the host reads the result only after that.
+    struct Seq {
+        var row: Int
+        /// Sample a token from this sequence's last logits (false for a non-final prefill chunk).
+        var sample: Bool
+        var state: SamplingState?
+    }
+
+    var id: UInt32
+    var kind: SpanKind
+    var forward: ForwardBatch
+    var seqs: [Seq] = []
+    // Results, written by the device thread.
+    var tokens: [Int32] = []
+    var logprobs: [TokenLogprob?] = []
+    var deviceStart: UInt64 = 0
+    var deviceEnd: UInt64 = 0
+
+    init(id: UInt32, slotTable: UnsafePointer<Int32>) {
+        self.id = id
+        kind = .decode
+        forward = ForwardBatch(slotTable: slotTable)
+    }
+
+    var newTokens: Int { forward.tokenCount }
+}
+
+/// The device thread: runs each batch's forward pass and sampling, one at a time, in the order
+/// the host launches them. It is the "TPU" of SGLang-JAX's design.
+final class DeviceWorker: @unchecked Sendable {
+    // `futureMap` and `sampler` are touched only by the device thread.
+    private let model: any LanguageModel
+    private let cache: KVCache
+    private let recorder: Recorder
+    private let inbox = SPSCQueue<DeviceBatch?>(capacity: 4)
+    let outbox = SPSCQueue<DeviceBatch>(capacity: 4)
+    /// The newest sampled token of each request row, for placeholders to resolve against.
+    private var futureMap: [Int32]
+    private var sampler = Sampler()
+    private var thread: Thread?
+
+    init(model: any LanguageModel, cache: KVCache, rows: Int, recorder: Recorder) {
+        self.model = model
+        self.cache = cache
+        self.recorder = recorder
+        futureMap = Array(repeating: 0, count: rows)
+    }
+
+    func start() {
+        let t = Thread { [self] in run() }
+        t.name = "ringside-device"
+        t.stackSize = 8 << 20
+        thread = t
+        t.start()
+    }
+
+    /// Hands a batch to the device; returns at once.
+    func launch(_ b: DeviceBatch) { inbox.push(b) }
+
+    /// Waits for the oldest launched batch to finish.
+    func collect() -> DeviceBatch { outbox.pop() }
+
+    func stop() { inbox.push(nil) }
+
+    private func run() {
+        while let b = inbox.pop() {
+            execute(b)
+            outbox.push(b)
+        }
+    }
+
+    private func execute(_ b: DeviceBatch) {
+        b.deviceStart = Recorder.now()
+        recorder.record(Event(time: b.deviceStart, kind: .begin, lane: .device, span: b.kind, batch: b.id,
+                              value: Int64(b.newTokens), a: Int32(b.seqs.count)))
+        futureMap.withUnsafeBufferPointer { b.forward.resolvePlaceholders($0) }
+        let logits = model.forward(b.forward, cache: cache)
+        b.tokens.removeAll(keepingCapacity: true)
+        b.logprobs.removeAll(keepingCapacity: true)
+        for (i, s) in b.seqs.enumerated() {
+            guard s.sample, let state = s.state else {
+                b.tokens.append(-1)
+                b.logprobs.append(nil)
+                continue
+            }
+            let row = logits.row(i)
+            if state.hasPenalties { state.applyPenalties(row) }
+            let chosen = sampler.sample(row, params: state.params, rng: &state.rng)
+            b.tokens.append(chosen)
+            var lp: TokenLogprob?
+            if let n = state.topLogprobs {
+                // Log-probabilities of the model's distribution (after penalties, before temperature).
+                let (chosenLogprob, top) = Sampler.logprobs(row, of: chosen, top: n)
+                lp = TokenLogprob(id: chosen, logprob: chosenLogprob, top: top.map { (id: $0.0, logprob: $0.1) })
+            }
+            state.accept(b.tokens[i])
+            futureMap[s.row] = b.tokens[i]
+            b.logprobs.append(lp)
+        }
+        b.deviceEnd = Recorder.now()
+        recorder.record(Event(time: b.deviceEnd, kind: .end, lane: .device, span: b.kind, batch: b.id,
+                              value: Int64(b.newTokens), a: Int32(b.seqs.count)))
+    }
+
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Profiler
+
+/// The serving engine: many requests at once over one model, SGLang style.
+///
+/// `submit` returns a stream of events at once; tokenization happens on the caller's task,
+/// scheduling on the host thread, the forward pass and sampling on the device thread.
+/// Cancelling the consuming task aborts the request and frees its KV pages.
+public final class Engine: Sendable {
+    public let loaded: LoadedModel
+    public let config: EngineConfig
+    public let recorder: Recorder
+    let scheduler: Scheduler
+    private let nextID = IDCounter()
+
+    public init(_ loaded: LoadedModel, config: EngineConfig = EngineConfig(), recorder: Recorder = Recorder()) {
+        self.loaded = loaded
+        self.config = config
+        self.recorder = recorder
+        scheduler = Scheduler(loaded: loaded, config: config, recorder: recorder)
+        scheduler.start()
+    }
+
+    deinit { scheduler.send(.shutdown) }
+
+    /// Stops the engine: running requests end with `EngineError.shutDown`.
+    public func shutdown() { scheduler.send(.shutdown) }
+
+    /// Tokens the KV cache holds, and the longest prompt a request may have.
+    public var kvCacheTokens: Int { scheduler.cache.slotCount }
+    public var maxPromptTokens: Int { scheduler.maxPromptTokens }
+
+    /// Queues a request. Errors in the request itself (an empty or too long prompt, a bad
+    /// template) end its stream at once; other requests are not affected.
+    public func submit(_ request: GenerateRequest) -> AsyncThrowingStream<GenerationEvent, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<GenerationEvent, any Error>.makeStream()
+        let prompt: [Int32]
+        do {
+            prompt = try tokenize(request.input)
+        } catch {
+            continuation.finish(throwing: error)
+            return stream
+        }
+        if let problem = validate(prompt) {
+            continuation.finish(throwing: problem)
+            return stream
+        }
+        let id = nextID.next()
+        let req = Req(id: id, prompt: prompt, request: request, tokenizer: loaded.tokenizer,
+                      vocabSize: loaded.model.info.vocabSize, continuation: continuation)
+        continuation.onTermination = { [weak scheduler] reason in
+            if case .cancelled = reason { scheduler?.send(.cancel(id)) }
+        }
+        scheduler.send(.submit(req))
+        return stream
+    }
+
+    private func tokenize(_ input: PromptInput) throws -> [Int32] {
+        switch input {
+        case .tokens(let t): return t
+        case .text(let s): return loaded.rawPrompt(s)
+        case .chat(let messages):
+            do { return try loaded.chatPrompt(messages) } catch { throw EngineError.template("\(error)") }
+        }
+    }
+
+    private func validate(_ prompt: [Int32]) -> EngineError? {
+        if prompt.isEmpty { return .emptyPrompt }
+        let vocab = loaded.model.info.vocabSize
+        if let bad = prompt.first(where: { $0 < 0 || Int($0) >= vocab }) { return .invalidToken(bad, vocabSize: vocab) }
+        if prompt.count > maxPromptTokens { return .promptTooLong(tokens: prompt.count, limit: maxPromptTokens) }
+        return nil
+    }
+}
+
+/// Request ids, unique per engine.
+final class IDCounter: @unchecked Sendable {
+    // Guarded by `lock`; submit may be called from any task.
+    private let lock = NSLock()
+    private var value: UInt64 = 0
+
+    func next() -> UInt64 {
+        lock.lock()
+        defer { lock.unlock() }
+        value += 1
+        return value
+    }
+}

@@ -1,0 +1,44 @@
+/// How the engine schedules: SGLang's server arguments that matter on one machine.
+public struct EngineConfig: Sendable, Equatable {
+    public enum SchedulePolicy: String, Sendable, CaseIterable {
+        /// First come, first served.
+        case fcfs
+        /// Longest cached prefix first (falls back to fcfs when the queue is long).
+        case lpm
+    }
+
+    /// Tokens the KV pool holds; nil picks a size from free memory.
+    public var kvCacheTokens: Int?
+    public var pageSize = 16
+    public var maxRunningRequests = 64
+    /// Tokens one prefill batch may add.
+    public var maxPrefillTokens = 8192
+    /// Longest prefill chunk of one request per step; longer prompts are split.
+    public var chunkedPrefillSize = 2048
+    public var schedulePolicy = SchedulePolicy.fcfs
+    public var radixCache = true
+    public var overlap = true
+    /// Record timeline events for the Profiler.
+    public var recordEvents = true
+
+    public init() {}
+}
+
+/// Why a request failed. Other requests are never affected.
+public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
+    case promptTooLong(tokens: Int, limit: Int)
+    case emptyPrompt
+    case invalidToken(Int32, vocabSize: Int)
+    case template(String)
+    case shutDown
+
+    public var description: String {
+        switch self {
+        case let .promptTooLong(tokens, limit): "the prompt has \(tokens) tokens but at most \(limit) fit (context and KV cache)"
+        case .emptyPrompt: "the prompt is empty"
+        case let .invalidToken(id, vocab): "token id \(id) is outside the vocabulary (0..<\(vocab))"
+        case let .template(m): "chat template: \(m)"
+        case .shutDown: "the engine has shut down"
+        }
+    }
+}

@@ -1,0 +1,56 @@
+/// What to generate from.
+public enum PromptInput: Sendable {
+    case text(String)
+    case chat([ChatMessage])
+    case tokens([Int32])
+}
+
+/// A completion request as callers submit it.
+public struct GenerateRequest: Sendable {
+    public var input: PromptInput
+    public var params: SamplingParams
+    /// Stop strings: generation ends before the first occurrence, which is not returned.
+    public var stop: [String] = []
+    /// Logprobs of the chosen token and this many alternatives per step (nil: none).
+    public var topLogprobs: Int?
+
+    public init(input: PromptInput, params: SamplingParams = SamplingParams(), stop: [String] = [], topLogprobs: Int? = nil) {
+        self.input = input
+        self.params = params
+        self.stop = stop
+        self.topLogprobs = topLogprobs
+    }
+}
+
+/// Token counts of a finished request (OpenAI's `usage`).
+public struct Usage: Sendable, Equatable, Codable {
+    public var promptTokens: Int
+    /// Prompt tokens whose KV came from the prefix cache.
+    public var cachedPromptTokens: Int
+    public var completionTokens: Int
+}
+
+/// When things happened to a request, in seconds since it was submitted.
+public struct Timings: Sendable, Equatable, Codable {
+    public var queued: Double
+    public var firstToken: Double
+    public var total: Double
+}
+
+/// One chosen token's log-probability and the best alternatives.
+public struct TokenLogprob: Sendable, Equatable {
+    public var id: Int32
+    public var logprob: Float
+    public var top: [(id: Int32, logprob: Float)]
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.id == b.id && a.logprob == b.logprob && a.top.map(\.id) == b.top.map(\.id) && a.top.map(\.logprob) == b.top.map(\.logprob)
+    }
+}
+
+/// What a request's stream carries.
+public enum GenerationEvent: Sendable {
+    /// New text (complete UTF-8, never part of a stop string) and the tokens that made it.
+    case delta(text: String, tokens: [Int32], logprobs: [TokenLogprob])
+    case finished(reason: FinishReason, usage: Usage, timings: Timings)
+}

@@ -1,0 +1,185 @@
+import Profiler
+
+/// Building a step: continue chunked prefills, admit waiting requests under the token budget
+/// (SGLang's PrefillAdder), and let every running request decode one token. Prefill chunks and
+/// decodes share one forward pass (a mixed batch) so running requests never stall.
+extension Scheduler {
+    func buildBatch() -> (DeviceBatch, [Req])? {
+        let id = recorder.newBatchID()
+        recorder.begin(.host, .schedule, batch: id)
+        defer { recorder.end(.host, .schedule, batch: id) }
+        let b = takeBatch()
+        b.id = id
+        var reqs: [Req] = []
+
+        // Decodes first: each running request past its prefill feeds its newest token.
+        var decoders = running.filter { !$0.inPrefill && $0.wantsMore && $0.kvComputed == $0.length - 1 }
+        decoders = ensureDecodeMemory(decoders)
+        for r in decoders where reserveSlots(r, upTo: r.length) {
+            let p = r.length - 1
+            b.forward.append(tokens: CollectionOfOne(r.token(at: p)), startPosition: p, slotRow: r.row * slots.maxContext)
+            b.seqs.append(.init(row: r.row, sample: true, state: r.sampling))
+            r.kvComputed = r.length
+            r.pending += 1
+            reqs.append(r)
+        }
+        let decodeCount = reqs.count
+
+        // Then prefill chunks: requests already admitted, then new admissions.
+        var budget = Budget(tokens: config.maxPrefillTokens, pages: availablePages - decodeReserve())
+        // A chunked prefill's next chunk needs no sampled token, so it goes out even while
+        // the previous chunk is still on the device.
+        for r in running where r.inPrefill && !r.isDone {
+            if !schedulePrefill(r, into: b, budget: &budget) { break }
+            reqs.append(r)
+        }
+        admit(into: b, reqs: &reqs, budget: &budget)
+
+        guard !reqs.isEmpty else {
+            returnSpare(b)
+            return nil
+        }
+        b.kind = decodeCount == reqs.count ? .decode : decodeCount == 0 ? .prefill : .mixed
+        return (b, reqs)
+    }
+
+    /// Token and page budget of one step's prefills.
+    struct Budget {
+        var tokens: Int
+        var pages: Int
+    }
+
+    /// Pages that running decoders will still need, scaled by how much of their budget they
+    /// are expected to use.
+    func decodeReserve() -> Int {
+        var tokens = 0.0
+        for r in running where !r.isDone {
+            tokens += Double(min(r.params.maxTokens - r.output.count - r.pending, 1024)) * newTokenRatio
+        }
+        return Int(tokens) / cache.pageSize + running.count
+    }
+
+    /// Schedules the next chunk of `r`'s prefill; false when the budget is spent.
+    private func schedulePrefill(_ r: Req, into b: DeviceBatch, budget: inout Budget) -> Bool {
+        let target = r.prompt.count + r.output.count
+        let chunk = min(target - r.kvComputed, config.chunkedPrefillSize, budget.tokens)
+        guard chunk > 0 else { return false }
+        let ps = cache.pageSize
+        let pagesNeeded = (r.kvComputed + chunk + ps - 1) / ps - r.pages.count
+        guard pagesNeeded <= budget.pages, reserveSlots(r, upTo: r.kvComputed + chunk) else { return false }
+        budget.tokens -= chunk
+        budget.pages -= max(pagesNeeded, 0)
+        let start = r.kvComputed
+        let final = start + chunk == target
+        b.forward.append(tokens: (start ..< start + chunk).lazy.map { r.token(at: $0) }, startPosition: start,
+                         slotRow: r.row * slots.maxContext)
+        b.seqs.append(.init(row: r.row, sample: final, state: r.sampling))
+        r.kvComputed = start + chunk
+        if final {
+            r.pending += 1
+            r.prefilled = true
+        }
+        cacheUnfinished(r)
+        return true
+    }
+
+    /// Admits waiting requests in policy order while the budget, the running limit and free
+    /// rows allow. A request that shares an uncached prefix with one admitted in this same
+    /// step waits one step, so the shared part is computed once and then found in the tree.
+    private func admit(into b: DeviceBatch, reqs: inout [Req], budget: inout Budget) {
+        guard !waiting.isEmpty else { return }
+        orderWaiting()
+        var admittedPrompts: [[Int32]] = []
+        var i = 0
+        while i < waiting.count {
+            guard running.count < config.maxRunningRequests, budget.tokens > 0, slots.freeRowCount > 0 else { break }
+            let r = waiting[i]
+            let all = r.prompt + r.output
+            // Match all but the last token: the last one must be computed for its logits.
+            let match = tree?.match(all.dropLast()[...])
+            let cached = match?.tokenCount ?? 0
+            if tree != nil, let shared = admittedPrompts.map({ commonPrefix($0, all) }).max(),
+               shared >= cached + max(cache.pageSize, 32) {
+                i += 1
+                continue
+            }
+            let ps = cache.pageSize
+            let chunk = min(all.count - cached, config.chunkedPrefillSize, budget.tokens)
+            let decodeNeed = Int(Double(min(r.params.maxTokens - r.output.count, 1024)) * newTokenRatio) / ps + 1
+            let pagesNeeded = (cached + chunk + ps - 1) / ps - (match?.pages.count ?? 0) + decodeNeed
+            if pagesNeeded > budget.pages { break }
+            budget.pages -= decodeNeed
+
+            waiting.remove(at: i)
+            r.row = slots.allocateRow()!
+            if let m = match, let t = tree {
+                t.lock(m)
+                r.lockedPrefix = m
+                r.pages = m.pages
+                r.treePages = m.pages.count
+                let row = slots.row(r.row)
+                for p in 0 ..< cached { row[p] = m.pages[p / ps] * Int32(ps) + Int32(p % ps) }
+                recorder.count(.host, .radixQueryTokens, all.count)
+                recorder.count(.host, .radixHitTokens, cached)
+            }
+            r.kvComputed = cached
+            if r.cachedPromptTokens == nil { r.cachedPromptTokens = min(cached, r.prompt.count) }
+            if r.admitted == nil { r.admitted = Recorder.now() }
+            running.append(r)
+            admittedPrompts.append(all)
+            if schedulePrefill(r, into: b, budget: &budget) {
+                reqs.append(r)
+            } else {
+                // Could not get its pages after all: back to the front of the queue.
+                running.removeAll { $0 === r }
+                releaseKV(r)
+                waiting.insert(r, at: 0)
+                break
+            }
+        }
+    }
+
+    private func commonPrefix(_ a: [Int32], _ b: [Int32]) -> Int {
+        var n = 0
+        while n < a.count, n < b.count, a[n] == b[n] { n += 1 }
+        return n / cache.pageSize * cache.pageSize
+    }
+
+    /// fcfs keeps arrival order; lpm puts the longest cached prefix first (and falls back to
+    /// fcfs for long queues, where matching every request each step would cost too much).
+    private func orderWaiting() {
+        guard config.schedulePolicy == .lpm, let t = tree, waiting.count > 1, waiting.count <= 128 else { return }
+        let keyed = waiting.enumerated().map { (i, r) in
+            (r, t.match((r.prompt + r.output).dropLast()[...], countStats: false).tokenCount, i)
+        }
+        waiting = keyed.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.2 < $1.2 }.map(\.0)
+    }
+
+    /// Decoders whose next page can be had. When the pool is dry: wait for batches in flight to
+    /// finish (they may free pages), then retract the request with the fewest generated tokens
+    /// (ties: the longest prompt) back to the queue until the rest fit.
+    private func ensureDecodeMemory(_ decoders: [Req]) -> [Req] {
+        var ds = decoders
+        func pagesNeeded() -> Int {
+            ds.reduce(0) { $0 + max(0, ($1.length + cache.pageSize - 1) / cache.pageSize - $1.pages.count) }
+        }
+        while pagesNeeded() > availablePages {
+            if !inFlight.isEmpty {
+                drainInFlight()
+                ds = running.filter { !$0.inPrefill && $0.wantsMore && $0.kvComputed == $0.length - 1 }
+                continue
+            }
+            guard ds.count > 1 else {
+                // A lone request that cannot grow any more ends with what it has.
+                if let r = ds.first { finish(r, .length) }
+                return []
+            }
+            let victim = ds.min { ($0.output.count, -$0.prompt.count) < ($1.output.count, -$1.prompt.count) }!
+            ds.removeAll { $0 === victim }
+            retract(victim)
+            newTokenRatio = min(1, newTokenRatio + 0.2)
+        }
+        if pagesNeeded() == 0 { newTokenRatio = max(0.1, newTokenRatio - 0.001) }
+        return ds
+    }
+}

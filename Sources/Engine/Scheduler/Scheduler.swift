@@ -1,0 +1,208 @@
+import Foundation
+import Profiler
+
+/// The host thread: SGLang's scheduler event loop. It admits requests, builds each step's
+/// batch, launches it on the device thread and processes results: finish checks, radix
+/// inserts and streaming.
+///
+/// In overlap mode the loop launches batch N+1 before it collects batch N, so the device never
+/// waits for the host; tokens sampled in N reach N+1 as placeholders that the device resolves.
+final class Scheduler: @unchecked Sendable {
+    // Everything below the inbox is touched only by the host thread.
+    enum Command {
+        case submit(Req)
+        case cancel(UInt64)
+        case shutdown
+    }
+
+    let loaded: LoadedModel
+    let config: EngineConfig
+    let cache: KVCache
+    let slots: ReqToTokenPool
+    let tree: RadixCache?
+    let device: DeviceWorker
+    let recorder: Recorder
+
+    private let inboxLock = NSLock()
+    private var inbox: [Command] = []
+    private let wake = DispatchSemaphore(value: 0)
+
+    var waiting: [Req] = []
+    var running: [Req] = []
+    /// Launched batches not yet processed, oldest first, with the requests of their sequences.
+    var inFlight: [(DeviceBatch, [Req])] = []
+    private var spareBatches: [DeviceBatch] = []
+    var inFlightCount: [UInt64: Int] = [:]
+    private var shuttingDown = false
+    private var thread: Thread?
+    /// Estimated share of their remaining budget that running requests will still decode;
+    /// admission reserves that much KV for them (SGLang's new_token_ratio).
+    var newTokenRatio = 0.4
+    /// Checks the KV page invariant after every step (tests turn it on).
+    var checkInvariants = false
+    private(set) var invariantViolations: [String] = []
+    private(set) var steps = 0
+    private let debugLog = ProcessInfo.processInfo.environment["RINGSIDE_DEBUG_SCHEDULER"] != nil
+
+    init(loaded: LoadedModel, config: EngineConfig, recorder: Recorder) {
+        self.loaded = loaded
+        self.config = config
+        self.recorder = recorder
+        let info = loaded.model.info
+        let tokens = config.kvCacheTokens ?? Self.defaultKVTokens(info: info)
+        cache = KVCache(layers: info.layers, kvDim: info.kvDim, tokens: tokens, pageSize: config.pageSize)
+        slots = ReqToTokenPool(rows: config.maxRunningRequests, maxContext: min(info.contextLength, cache.slotCount) + config.pageSize)
+        tree = config.radixCache ? RadixCache(pageSize: config.pageSize) : nil
+        device = DeviceWorker(model: loaded.model, cache: cache, rows: config.maxRunningRequests, recorder: recorder)
+        recorder.enabled = config.recordEvents
+    }
+
+    /// A quarter of the memory that is free now, at most the context of 64 sequences.
+    static func defaultKVTokens(info: ModelInfo) -> Int {
+        let perToken = info.layers * info.kvDim * 2 * 4
+        var free = 4 << 30
+        if let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
+           let kb = Int(line.split(separator: " ").dropFirst().first ?? "") {
+            free = kb * 1024
+        }
+        return max(1024, min(free / 4 / perToken, 64 * info.contextLength, 1 << 20))
+    }
+
+    /// Longest prompt a request may have: it must fit the context and the KV pool.
+    var maxPromptTokens: Int { min(loaded.model.info.contextLength, cache.slotCount) - 1 }
+
+    func start() {
+        device.start()
+        let t = Thread { [self] in loop() }
+        t.name = "ringside-host"
+        t.stackSize = 8 << 20
+        thread = t
+        t.start()
+    }
+
+    func send(_ c: Command) {
+        inboxLock.lock()
+        inbox.append(c)
+        inboxLock.unlock()
+        wake.signal()
+    }
+
+    private func takeInbox(block: Bool) -> [Command] {
+        if block { wake.wait() }
+        inboxLock.lock()
+        defer { inboxLock.unlock() }
+        let cs = inbox
+        inbox.removeAll(keepingCapacity: true)
+        return cs
+    }
+
+    private var idle: Bool { waiting.isEmpty && running.isEmpty && inFlight.isEmpty }
+
+    private func loop() {
+        while true {
+            for c in takeInbox(block: idle) {
+                switch c {
+                case .submit(let r): waiting.append(r)
+                case .cancel(let id): cancel(id)
+                case .shutdown: shuttingDown = true
+                }
+            }
+            if shuttingDown {
+                for r in waiting + running { r.cancelled = true }
+                drainInFlight()
+                for r in waiting + running { finishStream(r, error: EngineError.shutDown) }
+                waiting.removeAll()
+                running.removeAll()
+                device.stop()
+                return
+            }
+            let batch = buildBatch()
+            if let (b, reqs) = batch {
+                recorder.begin(.host, .launch, batch: b.id)
+                device.launch(b)
+                recorder.end(.host, .launch, batch: b.id)
+                for r in reqs { inFlightCount[r.id, default: 0] += 1 }
+                inFlight.append((b, reqs))
+            }
+            // Overlap: collect the older batch only once a newer one is on its way.
+            if !inFlight.isEmpty && (!config.overlap || inFlight.count >= 2 || batch == nil) {
+                processOldest()
+            }
+            steps += 1
+            if debugLog && steps % 50 == 0 {
+                let line = "step \(steps) running \(running.count) (prefill \(running.filter(\.inPrefill).count)) waiting \(waiting.count) free \(cache.allocator.freePages) evictable \(tree?.evictablePages ?? 0) locked \(tree?.lockedPages ?? 0) inflight \(inFlight.count) ratio \(newTokenRatio) batch \(batch.map { "\($0.0.kind) \($0.0.newTokens)" } ?? "-")\n"
+                FileHandle.standardError.write(Data(line.utf8))
+            }
+            publishGauges()
+            if checkInvariants { checkPageInvariant() }
+        }
+    }
+
+    func processOldest() {
+        let (b, reqs) = inFlight.removeFirst()
+        let done = device.collect()
+        precondition(done === b, "device batches come back in launch order")
+        process(b, reqs)
+        for r in reqs {
+            inFlightCount[r.id, default: 1] -= 1
+            if inFlightCount[r.id] == 0 { inFlightCount[r.id] = nil }
+        }
+        retireDone()
+        spareBatches.append(b)
+    }
+
+    func drainInFlight() {
+        while !inFlight.isEmpty { processOldest() }
+    }
+
+    func takeBatch() -> DeviceBatch {
+        if let b = spareBatches.popLast() {
+            b.forward.removeAll()
+            b.seqs.removeAll(keepingCapacity: true)
+            b.id = recorder.newBatchID()
+            return b
+        }
+        return DeviceBatch(id: recorder.newBatchID(), slotTable: slots.table)
+    }
+
+    func returnSpare(_ b: DeviceBatch) { spareBatches.append(b) }
+
+    func isInFlight(_ r: Req) -> Bool { inFlightCount[r.id] != nil }
+
+    private func cancel(_ id: UInt64) {
+        if let i = waiting.firstIndex(where: { $0.id == id }) {
+            let r = waiting.remove(at: i)
+            r.cancelled = true
+            releaseKV(r)
+            finishStream(r, error: CancellationError())
+        } else if let r = running.first(where: { $0.id == id }) {
+            r.cancelled = true
+            retireDone()
+        }
+    }
+
+    private func publishGauges() {
+        guard recorder.enabled else { return }
+        recorder.gauge(.host, .runningRequests, running.count)
+        recorder.gauge(.host, .queuedRequests, waiting.count)
+        recorder.gauge(.host, .kvPagesUsed, cache.pageCount - cache.allocator.freePages)
+        recorder.gauge(.host, .kvPagesTotal, cache.pageCount)
+        if let t = tree {
+            recorder.gauge(.host, .radixNodes, t.nodeCount)
+            recorder.gauge(.host, .radixCachedPages, t.cachedPages)
+        }
+    }
+
+    /// free + evictable (tree, unlocked) + in use (locked tree paths and requests' own pages)
+    /// must always equal the pool.
+    private func checkPageInvariant() {
+        let free = cache.allocator.freePages
+        let treePages = tree?.cachedPages ?? 0
+        var own = 0
+        for r in running + waiting { own += r.pages.count - r.treePages }
+        if free + treePages + own != cache.pageCount {
+            invariantViolations.append("step \(steps): free \(free) + tree \(treePages) + requests \(own) != \(cache.pageCount)")
+        }
+    }
+}
