@@ -11,6 +11,14 @@ public enum SpanKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// Device work: the forward pass and sampling.
     case forward, sample
 
+    /// A whole batch on its lane (as opposed to a phase inside one).
+    public var isBatch: Bool {
+        switch self {
+        case .prefill, .decode, .mixed, .idle: true
+        default: false
+        }
+    }
+
     public var description: String {
         switch self {
         case .prefill: "prefill"

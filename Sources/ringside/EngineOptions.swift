@@ -1,13 +1,49 @@
 import ArgumentParser
 import Engine
 
-/// Flags every command that runs a model takes.
+/// Flags every command that runs a model takes: which model, and how the engine schedules
+/// (SGLang's server arguments, under the same names).
 struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Catalog name (see `ringside models list`) or path to a .gguf file.")
     var model = ModelCatalog.defaultModel
 
-    @Option(name: .customLong("kv-cache-tokens"), help: "Tokens the KV cache holds (default: the model's context, at most 8192).")
+    @Option(name: .customLong("kv-cache-tokens"), help: "Tokens the KV cache holds (default: a quarter of free memory).")
     var kvCacheTokens: Int?
+    @Option(name: .customLong("page-size"), help: "Tokens per KV page; the radix cache shares whole pages.")
+    var pageSize = EngineConfig().pageSize
+    @Option(name: .customLong("max-running-requests"), help: "Most requests decoding at once.")
+    var maxRunningRequests = EngineConfig().maxRunningRequests
+    @Option(name: .customLong("max-prefill-tokens"), help: "Most prompt tokens one prefill batch adds.")
+    var maxPrefillTokens = EngineConfig().maxPrefillTokens
+    @Option(name: .customLong("chunked-prefill-size"), help: "Longer prompts are prefilled in chunks of this many tokens.")
+    var chunkedPrefillSize = EngineConfig().chunkedPrefillSize
+    @Option(name: .customLong("schedule-policy"), help: "fcfs, or lpm (longest cached prefix first).")
+    var schedulePolicy = EngineConfig.SchedulePolicy.fcfs
+    @Flag(name: .customLong("no-radix-cache"), help: "Share nothing between requests.")
+    var noRadixCache = false
+    @Flag(name: .customLong("no-overlap"), help: "Run the plain scheduler loop (host and device take turns).")
+    var noOverlap = false
+
+    func validate() throws {
+        if let t = kvCacheTokens, t < pageSize { throw ValidationError("--kv-cache-tokens must hold at least one page (\(pageSize) tokens)") }
+        guard pageSize >= 1, pageSize <= 1024 else { throw ValidationError("--page-size must be in 1...1024") }
+        guard maxRunningRequests >= 1 else { throw ValidationError("--max-running-requests must be >= 1") }
+        guard maxPrefillTokens >= 1 else { throw ValidationError("--max-prefill-tokens must be >= 1") }
+        guard chunkedPrefillSize >= 1 else { throw ValidationError("--chunked-prefill-size must be >= 1") }
+    }
+
+    var engineConfig: EngineConfig {
+        var c = EngineConfig()
+        c.kvCacheTokens = kvCacheTokens
+        c.pageSize = pageSize
+        c.maxRunningRequests = maxRunningRequests
+        c.maxPrefillTokens = maxPrefillTokens
+        c.chunkedPrefillSize = chunkedPrefillSize
+        c.schedulePolicy = schedulePolicy
+        c.radixCache = !noRadixCache
+        c.overlap = !noOverlap
+        return c
+    }
 
     func load() throws -> LoadedModel {
         let path: String
@@ -15,3 +51,5 @@ struct ModelOptions: ParsableArguments {
         do { return try LoadedModel(path: path) } catch { throw CLIError("\(error)") }
     }
 }
+
+extension EngineConfig.SchedulePolicy: ExpressibleByArgument {}

@@ -2,7 +2,8 @@ import ArgumentParser
 import Engine
 import Foundation
 
-struct Generate: ParsableCommand {
+/// One completion through the serving engine, streamed to stdout.
+struct Generate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "One completion to stdout.")
 
     @OptionGroup var options: ModelOptions
@@ -12,60 +13,84 @@ struct Generate: ParsableCommand {
     @Option(name: .long, help: "Sampling temperature; 0 is greedy.") var temperature: Float = 0
     @Option(name: .customLong("top-k"), help: "Keep the k most likely tokens (0: all).") var topK = 0
     @Option(name: .customLong("top-p"), help: "Nucleus sampling mass.") var topP: Float = 1
+    @Option(name: .customLong("min-p"), help: "Drop tokens below this share of the best one's probability.") var minP: Float = 0
+    @Option(name: .customLong("frequency-penalty")) var frequencyPenalty: Float = 0
+    @Option(name: .customLong("presence-penalty")) var presencePenalty: Float = 0
+    @Option(name: .customLong("repetition-penalty")) var repetitionPenalty: Float = 1
     @Option(name: .long, help: "Random seed (same seed, same output).") var seed: UInt64?
+    @Option(name: .long, help: "Stop before this text (repeatable).") var stop: [String] = []
     @Flag(name: .customLong("ignore-eos"), help: "Keep generating past end-of-turn tokens.") var ignoreEOS = false
-    @Flag(name: .long, help: "Print one JSON object with ids, text, logits and speeds.") var json = false
+    @Flag(name: .long, help: "Print one JSON object with ids, text, top-5 logprobs of the first token and speeds.") var json = false
 
     func validate() throws {
         guard maxTokens >= 0 else { throw ValidationError("--max-tokens must be >= 0") }
         guard temperature >= 0 else { throw ValidationError("--temperature must be >= 0") }
+        guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
+        guard repetitionPenalty > 0 else { throw ValidationError("--repetition-penalty must be > 0") }
     }
 
-    func run() throws {
+    func run() async throws {
         let loaded = try options.load()
+        let engine = Engine(loaded, config: options.engineConfig)
+        defer { engine.shutdown() }
+        let params = SamplingParams(temperature: temperature, topK: topK, topP: topP, minP: minP,
+                                    frequencyPenalty: frequencyPenalty, presencePenalty: presencePenalty,
+                                    repetitionPenalty: repetitionPenalty, seed: seed,
+                                    maxTokens: maxTokens, ignoreEOS: ignoreEOS)
         let ids: [Int32]
         do {
             ids = chat ? try loaded.chatPrompt([ChatMessage(role: "user", content: prompt)]) : loaded.rawPrompt(prompt)
         } catch { throw CLIError("\(error)") }
-        guard !ids.isEmpty else { throw CLIError("the prompt is empty after tokenization") }
-        let params = SamplingParams(temperature: temperature, topK: topK, topP: topP, seed: seed,
-                                    maxTokens: maxTokens, ignoreEOS: ignoreEOS)
-        let generator = Generator(loaded, kvTokens: options.kvCacheTokens)
-        let result: GenerationResult
+        let request = GenerateRequest(input: .tokens(ids), params: params, stop: stop, topLogprobs: json ? 5 : nil)
+
+        var report = Report(model: loaded.model.info.name, prompt_ids: ids)
         do {
-            result = try generator.generate(prompt: ids, params: params) { piece in
-                if !json {
-                    FileHandle.standardOutput.write(Data(piece.utf8))
+            for try await event in engine.submit(request) {
+                switch event {
+                case let .delta(text, tokens, logprobs):
+                    if json {
+                        report.output_ids += tokens
+                        report.text += text
+                        if report.first_top5_logprobs.isEmpty, let first = logprobs.first {
+                            report.first_top5_logprobs = first.top.map { [Double($0.id), Double($0.logprob)] }
+                        }
+                    } else {
+                        FileHandle.standardOutput.write(Data(text.utf8))
+                    }
+                case let .finished(reason, usage, timings):
+                    report.finish_reason = reason.rawValue
+                    report.prompt_tokens = usage.promptTokens
+                    report.completion_tokens = usage.completionTokens
+                    report.ttft_ms = timings.firstToken * 1000
+                    let decodeTime = timings.total - timings.firstToken
+                    report.decode_tokens_per_s = usage.completionTokens > 1 && decodeTime > 0
+                        ? Double(usage.completionTokens - 1) / decodeTime : 0
                 }
-                return true
             }
         } catch { throw CLIError("\(error)") }
         if json {
-            let report = Report(
-                model: loaded.model.info.name, prompt_ids: result.promptIDs, output_ids: result.outputIDs,
-                text: result.text, finish_reason: result.finishReason.rawValue,
-                first_top5: result.firstTop5.map { [Double($0.0), Double($0.1)] },
-                prefill_tokens_per_s: result.prefillTokensPerSecond, decode_tokens_per_s: result.decodeTokensPerSecond)
             let enc = JSONEncoder()
-            enc.outputFormatting = [.withoutEscapingSlashes]
+            enc.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
             print(String(decoding: try enc.encode(report), as: UTF8.self))
         } else {
             print()
             FileHandle.standardError.write(Data(String(
-                format: "[%d prompt tokens, %.1f t/s prefill; %d generated, %.1f t/s decode; %@]\n",
-                result.promptIDs.count, result.prefillTokensPerSecond, result.outputIDs.count,
-                result.decodeTokensPerSecond, result.finishReason.rawValue).utf8))
+                format: "[%d prompt tokens, first token after %.0f ms; %d generated, %.1f t/s decode; %@]\n",
+                report.prompt_tokens, report.ttft_ms, report.completion_tokens,
+                report.decode_tokens_per_s, report.finish_reason).utf8))
         }
     }
 
     struct Report: Encodable {
         var model: String
         var prompt_ids: [Int32]
-        var output_ids: [Int32]
-        var text: String
-        var finish_reason: String
-        var first_top5: [[Double]]
-        var prefill_tokens_per_s: Double
-        var decode_tokens_per_s: Double
+        var output_ids: [Int32] = []
+        var text = ""
+        var finish_reason = ""
+        var prompt_tokens = 0
+        var completion_tokens = 0
+        var first_top5_logprobs: [[Double]] = []
+        var ttft_ms = 0.0
+        var decode_tokens_per_s = 0.0
     }
 }

@@ -1,10 +1,10 @@
 import ArgumentParser
 
 @main
-struct Ringside: ParsableCommand {
+struct Ringside: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ringside",
         abstract: "An LLM serving engine for the CPU, with a terminal cockpit.",
-        subcommands: [Chat.self, Generate.self, Models.self, Microbench.self],
+        subcommands: [Chat.self, Generate.self, Models.self, Microbench.self, EngineBench.self],
         defaultSubcommand: Chat.self)
 }

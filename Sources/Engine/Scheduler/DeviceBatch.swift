@@ -81,7 +81,10 @@ final class DeviceWorker: @unchecked Sendable {
         recorder.record(Event(time: b.deviceStart, kind: .begin, lane: .device, span: b.kind, batch: b.id,
                               value: Int64(b.newTokens), a: Int32(b.seqs.count)))
         futureMap.withUnsafeBufferPointer { b.forward.resolvePlaceholders($0) }
+        recorder.begin(.device, .forward, batch: b.id, tokens: b.newTokens, sequences: b.seqs.count)
         let logits = model.forward(b.forward, cache: cache)
+        recorder.end(.device, .forward, batch: b.id, tokens: b.newTokens, sequences: b.seqs.count)
+        recorder.begin(.device, .sample, batch: b.id, sequences: b.seqs.count)
         b.tokens.removeAll(keepingCapacity: true)
         b.logprobs.removeAll(keepingCapacity: true)
         for (i, s) in b.seqs.enumerated() {
@@ -104,6 +107,7 @@ final class DeviceWorker: @unchecked Sendable {
             futureMap[s.row] = b.tokens[i]
             b.logprobs.append(lp)
         }
+        recorder.end(.device, .sample, batch: b.id, sequences: b.seqs.count)
         b.deviceEnd = Recorder.now()
         recorder.record(Event(time: b.deviceEnd, kind: .end, lane: .device, span: b.kind, batch: b.id,
                               value: Int64(b.newTokens), a: Int32(b.seqs.count)))
