@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -17,6 +18,8 @@
 #define RS_MAX_THREADS 64
 /* How long a worker keeps spinning after its last region before it sleeps. */
 #define RS_SPIN_NS 2000000LL
+/* Spinning longer than this means whoever we wait for is probably off the CPU. */
+#define RS_YIELD_NS 200000LL
 
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 static int pool_threads = 0;
@@ -56,6 +59,10 @@ static void *worker_main(void *arg) {
             g = atomic_load_explicit(&generation, memory_order_acquire);
             if (g != seen) break;
             cpu_relax();
+            /* Give the core away now and then: when the machine has more runnable threads
+             * than cores (another process, or the engine's host thread), a spinner that never
+             * yields can keep the very thread it waits for off the CPU. */
+            if ((i & 255) == 255 && now_ns() - spin_start > RS_YIELD_NS) sched_yield();
             if ((i & 1023) == 1023 && now_ns() - spin_start > RS_SPIN_NS) {
                 pthread_mutex_lock(&sleep_mutex);
                 atomic_fetch_add_explicit(&sleepers, 1, memory_order_seq_cst);
@@ -128,7 +135,14 @@ void rs_parallel(rs_task_fn fn, void *ctx) {
         pthread_mutex_unlock(&sleep_mutex);
     }
     fn(ctx, 0, pool_threads);
-    while (atomic_load_explicit(&pending, memory_order_acquire) > 0) cpu_relax();
+    int64_t wait_start = 0;
+    for (int i = 0; atomic_load_explicit(&pending, memory_order_acquire) > 0; i++) {
+        cpu_relax();
+        if ((i & 255) == 255) {
+            if (wait_start == 0) wait_start = now_ns();
+            else if (now_ns() - wait_start > RS_YIELD_NS) sched_yield();
+        }
+    }
     pthread_mutex_unlock(&issue_mutex);
 }
 
