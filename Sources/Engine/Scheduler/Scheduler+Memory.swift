@@ -39,7 +39,9 @@ extension Scheduler {
         let whole = min(r.kvComputed, r.prompt.count + r.output.count) / ps
         guard whole > r.treePages else { return }
         let tokens = tokensOf(r, count: whole * ps)
+        let before = t.stats.insertedTokens
         let existing = t.insert(tokens[...], pages: r.pages[0 ..< whole])
+        recorder.count(.host, .radixInsertedTokens, t.stats.insertedTokens - before)
         adoptTreePages(r, existing: existing)
         let m = t.match(tokens[...], countStats: false)
         t.lock(m)
