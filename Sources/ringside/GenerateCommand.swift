@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Profiler
 
 /// One completion through the serving engine, streamed to stdout.
 struct Generate: AsyncParsableCommand {
@@ -20,6 +21,7 @@ struct Generate: AsyncParsableCommand {
     @Option(name: .long, help: "Random seed (same seed, same output).") var seed: UInt64?
     @Option(name: .long, help: "Stop before this text (repeatable).") var stop: [String] = []
     @Flag(name: .customLong("ignore-eos"), help: "Keep generating past end-of-turn tokens.") var ignoreEOS = false
+    @Option(name: .long, help: "Write a Chrome trace (Perfetto) of the engine's timeline.") var trace: String?
     @Flag(name: .long, help: "Print one JSON object with ids, text, top-5 logprobs of the first token and speeds.") var json = false
 
     func validate() throws {
@@ -43,6 +45,7 @@ struct Generate: AsyncParsableCommand {
         } catch { throw CLIError("\(error)") }
         let request = GenerateRequest(input: .tokens(ids), params: params, stop: stop, topLogprobs: json ? 5 : nil)
 
+        let collector = trace.map { _ in EventCollector(engine.recorder) }
         var report = Report(model: loaded.model.info.name, prompt_ids: ids)
         do {
             for try await event in engine.submit(request) {
@@ -68,6 +71,9 @@ struct Generate: AsyncParsableCommand {
                 }
             }
         } catch { throw CLIError("\(error)") }
+        if let trace, let events = collector?.stop() {
+            do { try Data(ChromeTrace.json(events).utf8).write(to: URL(fileURLWithPath: trace)) } catch { throw CLIError("cannot write \(trace): \(error)") }
+        }
         if json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]

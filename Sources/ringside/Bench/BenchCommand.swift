@@ -1,0 +1,171 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Profiler
+
+/// The load generator, after SGLang's `bench_serving`: the same workloads and report fields,
+/// against the in-process engine or any OpenAI-compatible server.
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure throughput and latency under load (random, shared-prefix, multi-turn).")
+
+    @OptionGroup var options: ModelOptions
+    @Option(name: .long, help: "Benchmark an OpenAI-compatible server at this base URL instead of the in-process engine.")
+    var url: String?
+    @Option(name: .long, help: "random, shared-prefix or multi-turn.") var workload = Workload.random
+    @Option(name: .customLong("num-prompts")) var numPrompts = 64
+    @Option(name: .customLong("input-len")) var inputLen = 128
+    @Option(name: .customLong("output-len")) var outputLen = 128
+    @Option(name: .customLong("range-ratio"), help: "Lengths uniform in [len*ratio, len].") var rangeRatio = 1.0
+    @Option(name: .long, help: "shared-prefix: groups of prompts sharing a system prompt.") var groups = 8
+    @Option(name: .customLong("prompts-per-group")) var promptsPerGroup = 8
+    @Option(name: .customLong("system-prompt-len")) var systemPromptLen = 512
+    @Option(name: .customLong("question-len")) var questionLen = 64
+    @Option(name: .long, help: "multi-turn: conversations, each re-sending everything so far.") var conversations = 8
+    @Option(name: .long) var turns = 4
+    @Option(name: .long, help: "Most requests in flight.") var concurrency: Int?
+    @Option(name: .customLong("request-rate"), help: "Poisson arrivals per second (default: all at once).") var requestRate: Double?
+    @Option(name: .long) var seed: UInt64 = 1
+    @Flag(inversion: .prefixedNo, help: "Generate exactly --output-len tokens, past end-of-sequence.") var ignoreEOS = true
+    @Option(name: .long, help: "Requests run (and not counted) before measuring.") var warmup = 1
+    @Option(name: .customLong("output-file"), help: "Write the report as JSON.") var outputFile: String?
+    @Option(name: .long, help: "Write a Chrome trace (Perfetto) of the engine's timeline.") var trace: String?
+
+    func validate() throws {
+        guard numPrompts >= 1 || workload != .random else { throw ValidationError("--num-prompts must be >= 1") }
+        guard inputLen >= 1, outputLen >= 1 else { throw ValidationError("--input-len and --output-len must be >= 1") }
+        guard (0 ... 1).contains(rangeRatio) else { throw ValidationError("--range-ratio must be in [0, 1]") }
+        if let c = concurrency, c < 1 { throw ValidationError("--concurrency must be >= 1") }
+        if let r = requestRate, r <= 0 { throw ValidationError("--request-rate must be > 0") }
+        if url != nil, trace != nil { throw ValidationError("--trace needs the in-process engine (no --url)") }
+    }
+
+    func run() async throws {
+        let target: any BenchTarget
+        var engine: Engine?
+        var vocab = 32000
+        if let url {
+            do { target = HTTPTarget(client: try HTTPClient(url: url), url: url, model: options.model) } catch { throw CLIError("\(error)") }
+        } else {
+            let loaded = try options.load()
+            let e = Engine(loaded, config: options.engineConfig)
+            engine = e
+            vocab = loaded.model.info.vocabSize
+            target = EngineTarget(engine: e)
+        }
+        defer { engine?.shutdown() }
+
+        var spec = WorkloadSpec()
+        spec.kind = workload
+        spec.numPrompts = numPrompts
+        spec.inputLen = inputLen
+        spec.outputLen = outputLen
+        spec.rangeRatio = rangeRatio
+        spec.groups = groups
+        spec.promptsPerGroup = promptsPerGroup
+        spec.systemPromptLen = systemPromptLen
+        spec.questionLen = questionLen
+        spec.conversations = conversations
+        spec.turns = turns
+        spec.seed = seed
+        spec.vocabSize = vocab
+        let requests = spec.requests()
+        let runner = BenchRunner(target: target, concurrency: concurrency, requestRate: requestRate,
+                                 ignoreEOS: ignoreEOS, seed: seed, vocabSize: vocab)
+
+        if warmup > 0 {
+            var w = spec
+            w.kind = .random
+            w.numPrompts = warmup
+            w.seed = seed &+ 1_000_003
+            w.outputLen = min(outputLen, 16)
+            let warm = await runner.run(w.requests(), counter: Counter())
+            if let bad = warm.first(where: { !$0.ok }) { throw CLIError("warm-up request failed: \(bad.error ?? "?")") }
+        }
+
+        let collector = engine.map { EventCollector($0.recorder) }
+        let counter = Counter()
+        let progress = ProgressBar(total: requests.count, counter: counter)
+        progress.start()
+        let t0 = Date()
+        let results = await runner.run(requests, counter: counter)
+        let duration = Date().timeIntervalSince(t0)
+        progress.stop()
+        let events = collector?.stop() ?? []
+
+        var report = BenchReport(backend: target.name, workload: describe(spec), results: results, duration: duration)
+        if engine != nil { report.addEngineEvents(events) }
+        print(report.table, terminator: "")
+        if let outputFile {
+            do { try report.json().write(to: URL(fileURLWithPath: outputFile)) } catch { throw CLIError("cannot write \(outputFile): \(error)") }
+        }
+        if let trace {
+            do { try Data(ChromeTrace.json(events).utf8).write(to: URL(fileURLWithPath: trace)) } catch { throw CLIError("cannot write \(trace): \(error)") }
+        }
+        if report.completed == 0 { throw ExitCode.failure }
+    }
+
+    private func describe(_ s: WorkloadSpec) -> String {
+        let load = concurrency.map { "concurrency \($0)" } ?? requestRate.map { "\($0) req/s" } ?? "all at once"
+        switch s.kind {
+        case .random: return "random \(s.numPrompts) x \(s.inputLen) in / \(s.outputLen) out, \(load)"
+        case .sharedPrefix: return "shared-prefix \(s.groups) groups x \(s.promptsPerGroup), system \(s.systemPromptLen) + question \(s.questionLen), \(s.outputLen) out, \(load)"
+        case .multiTurn: return "multi-turn \(s.conversations) conversations x \(s.turns) turns, question \(s.questionLen), \(s.outputLen) out, \(load)"
+        }
+    }
+}
+
+extension Workload: ExpressibleByArgument {}
+
+/// `[#####.....] 12/64 requests  8.1 s  312 tok/s` on stderr, redrawn a few times a second.
+final class ProgressBar: @unchecked Sendable {
+    // `running` is guarded by `lock`.
+    private let total: Int
+    private let counter: Counter
+    private let lock = NSLock()
+    private var running = true
+    private let finished = DispatchSemaphore(value: 0)
+    private let began = Date()
+
+    init(total: Int, counter: Counter) {
+        self.total = total
+        self.counter = counter
+    }
+
+    func start() {
+        // Redrawn in place on a terminal; a line every few seconds in a log.
+        let tty = isatty(2) != 0
+        Thread { [self] in
+            var ticks = 0
+            while true {
+                lock.lock()
+                let go = running
+                lock.unlock()
+                if tty || !go || ticks % 20 == 19 { draw(final: !go, tty: tty) }
+                if !go { break }
+                ticks += 1
+                Thread.sleep(forTimeInterval: 0.25)
+            }
+            finished.signal()
+        }.start()
+    }
+
+    func stop() {
+        lock.lock()
+        running = false
+        lock.unlock()
+        finished.wait()
+    }
+
+    private func draw(final: Bool, tty: Bool) {
+        let v = counter.value
+        let n = v.done + v.failed
+        let width = 30
+        let filled = total > 0 ? min(width, n * width / total) : width
+        let secs = Date().timeIntervalSince(began)
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        var line = String(format: "%@[%@] %d/%d requests  %.1f s  %.0f tok/s", tty ? "\r" : "", bar, n, total, secs, Double(v.tokens) / max(secs, 1e-9))
+        if v.failed > 0 { line += "  \(v.failed) failed" }
+        FileHandle.standardError.write(Data((line + (final || !tty ? "\n" : "")).utf8))
+    }
+}

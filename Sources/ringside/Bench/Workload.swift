@@ -1,0 +1,74 @@
+import Engine
+
+/// One request of a workload: its prompt as token ids and how many tokens to generate.
+/// Multi-turn requests name their conversation and turn; their prompt grows with the answers.
+struct BenchRequest: Sendable {
+    var prompt: [Int32]
+    var outputLen: Int
+    var conversation = -1
+    var turn = 0
+}
+
+/// The shapes of load SGLang's `bench_serving` generates, as token ids (so that the same
+/// workload can go to any server without a tokenizer).
+enum Workload: String, CaseIterable, Sendable {
+    case random
+    case sharedPrefix = "shared-prefix"
+    case multiTurn = "multi-turn"
+}
+
+struct WorkloadSpec: Sendable {
+    var kind = Workload.random
+    var numPrompts = 64
+    var inputLen = 128
+    var outputLen = 128
+    /// Lengths are uniform in [len * ratio, len]; 1 makes them fixed.
+    var rangeRatio = 1.0
+    var groups = 8
+    var promptsPerGroup = 8
+    var systemPromptLen = 512
+    var questionLen = 64
+    var conversations = 8
+    var turns = 4
+    var seed: UInt64 = 1
+    /// Token ids are drawn from [low, vocab) to stay clear of control tokens.
+    var vocabSize = 32000
+
+    /// The requests in arrival order. Multi-turn requests after the first turn get their
+    /// prompt prefix (the conversation so far) when the previous turn finishes.
+    func requests() -> [BenchRequest] {
+        var rng = SeededGenerator(seed: seed)
+        func tokens(_ n: Int) -> [Int32] {
+            let low: UInt64 = 100, span = UInt64(max(vocabSize - 100, 1))
+            return (0 ..< n).map { _ in Int32(low + rng.next() % span) }
+        }
+        func length(_ l: Int) -> Int {
+            let lo = max(1, Int(Double(l) * rangeRatio))
+            return lo >= l ? l : lo + Int(rng.next() % UInt64(l - lo + 1))
+        }
+        switch kind {
+        case .random:
+            return (0 ..< numPrompts).map { _ in BenchRequest(prompt: tokens(length(inputLen)), outputLen: length(outputLen)) }
+        case .sharedPrefix:
+            let systems = (0 ..< groups).map { _ in tokens(systemPromptLen) }
+            var out: [BenchRequest] = []
+            for g in 0 ..< groups {
+                for _ in 0 ..< promptsPerGroup {
+                    out.append(BenchRequest(prompt: systems[g] + tokens(questionLen), outputLen: outputLen))
+                }
+            }
+            // Interleave the groups, as the generated-shared-prefix dataset is shuffled.
+            var order = Array(out.indices)
+            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+            return order.map { out[$0] }
+        case .multiTurn:
+            var out: [BenchRequest] = []
+            for t in 0 ..< turns {
+                for c in 0 ..< conversations {
+                    out.append(BenchRequest(prompt: tokens(questionLen), outputLen: outputLen, conversation: c, turn: t))
+                }
+            }
+            return out
+        }
+    }
+}
