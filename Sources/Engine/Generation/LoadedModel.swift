@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything needed to serve one model: the network, its tokenizer, its chat template and
 /// the tokens that end a turn.
 public final class LoadedModel: Sendable {
@@ -13,27 +15,70 @@ public final class LoadedModel: Sendable {
     static let endOfTurnTexts = ["<|im_end|>", "<|eot_id|>", "<|end_of_text|>", "<|endoftext|>", "<end_of_turn>",
                                  "<|end|>", "<|return|>", "<|eom_id|>"]
 
-    public init(path: String) throws {
+    private init(path: String, model: any LanguageModel, tokenizer: any Tokenizer, chatTemplate: ChatTemplate?, stopTokens: Set<Int32>) {
         self.path = path
-        let file = try GGUFFile(path: path)
-        model = try ModelRegistry.load(gguf: file)
-        tokenizer = try VocabularySpec(gguf: file).makeTokenizer()
-        let arch = model.info.architecture
-        if let source = try? file.string("tokenizer.chat_template") {
-            chatTemplate = try ChatTemplate(source)
-        } else if arch == "gemma3" {
-            // The Gemma 3 GGUF we ship carries no template; its tokenizer_config.json has this one.
-            chatTemplate = try ChatTemplate(ChatTemplate.gemma3Source)
+        self.model = model
+        self.tokenizer = tokenizer
+        self.chatTemplate = chatTemplate
+        self.stopTokens = stopTokens
+    }
+
+    /// A GGUF file, or a Hugging Face model folder.
+    public convenience init(path: String) throws {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            try self.init(huggingFace: path)
         } else {
-            chatTemplate = nil
+            try self.init(gguf: path)
         }
+    }
+
+    private convenience init(gguf path: String) throws {
+        let file = try GGUFFile(path: path)
+        let model = try ModelRegistry.load(gguf: file)
+        let tokenizer = try VocabularySpec(gguf: file).makeTokenizer()
+        let template: ChatTemplate?
+        if let source = try? file.string("tokenizer.chat_template") {
+            template = try ChatTemplate(source)
+        } else if model.info.architecture == "gemma3" {
+            // The Gemma 3 GGUF we ship carries no template; its tokenizer_config.json has this one.
+            template = try ChatTemplate(ChatTemplate.gemma3Source)
+        } else {
+            template = nil
+        }
+        var stops = Self.stops(tokenizer)
+        if let eot = try? file.int("tokenizer.ggml.eot_token_id") { stops.insert(Int32(eot)) }
+        self.init(path: path, model: model, tokenizer: tokenizer, chatTemplate: template, stopTokens: stops)
+    }
+
+    /// A Hugging Face model folder: config.json, safetensors, tokenizer.json and the chat
+    /// template and special tokens of tokenizer_config.json.
+    private convenience init(huggingFace directory: String) throws {
+        let model = try ModelRegistry.load(huggingFace: directory)
+        let tokenizer = try BPETokenizer.load(tokenizerJSON: URL(fileURLWithPath: directory + "/tokenizer.json"))
+        let template = try (Self.json(directory + "/tokenizer_config.json")?["chat_template"] as? String).map { try ChatTemplate($0) }
+        var stops = Self.stops(tokenizer)
+        // generation_config.json's eos_token_id may be one id or a list.
+        if let gen = Self.json(directory + "/generation_config.json") {
+            if let one = gen["eos_token_id"] as? Int { stops.insert(Int32(one)) }
+            for id in gen["eos_token_id"] as? [Int] ?? [] { stops.insert(Int32(id)) }
+        }
+        self.init(path: directory, model: model, tokenizer: tokenizer, chatTemplate: template, stopTokens: stops)
+    }
+
+    /// EOS and the end-of-turn control tokens the vocabulary has.
+    private static func stops(_ tokenizer: any Tokenizer) -> Set<Int32> {
         var stops = Set<Int32>()
         if let eos = tokenizer.eosID { stops.insert(eos) }
-        if let eot = try? file.int("tokenizer.ggml.eot_token_id") { stops.insert(Int32(eot)) }
-        for text in Self.endOfTurnTexts {
+        for text in endOfTurnTexts {
             if let id = tokenizer.id(of: text), tokenizer.isControl(id) { stops.insert(id) }
         }
-        stopTokens = stops
+        return stops
+    }
+
+    private static func json(_ path: String) -> [String: Any]? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
     }
 
     /// Renders `messages` through the chat template (with the generation prompt) and

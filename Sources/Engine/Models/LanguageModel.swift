@@ -9,6 +9,10 @@ public struct ModelInfo: Sendable, Equatable {
     public var kvDim: Int
     public var parameterCount: Int
     public var weightBytes: Int
+    /// Mixture-of-Experts layout (0 for dense models): layers counted include dense ones, so
+    /// expert counters index by the model's own layer number.
+    public var expertLayers: Int = 0
+    public var experts: Int = 0
 }
 
 /// A causal language model that runs batches over a paged KV cache.

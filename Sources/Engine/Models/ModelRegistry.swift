@@ -5,7 +5,30 @@ public enum ModelRegistry {
     public static let gguf: [String: GGUFLoader] = [
         "llama": { f throws(ModelFileError) in try LlamaModel(gguf: f) },
         "gemma3": { f throws(ModelFileError) in try Gemma3Model(gguf: f) },
+        "qwen3": { f throws(ModelFileError) in try Qwen3.load(gguf: f) },
+        "qwen3moe": { f throws(ModelFileError) in try Qwen3MoE.load(gguf: f) },
+        "bailingmoe2": { f throws(ModelFileError) in try BailingMoeV2.load(gguf: f) },
     ]
+
+    public typealias FolderLoader = @Sendable (String) throws(ModelFileError) -> any LanguageModel
+
+    /// Hugging Face folders, keyed by `architectures[0]` of config.json.
+    public static let huggingFace: [String: FolderLoader] = [
+        "BailingMoeV2ForCausalLM": { d throws(ModelFileError) in try BailingMoeV2.load(hf: d) },
+        "Qwen3ForCausalLM": { d throws(ModelFileError) in try Qwen3.load(hf: d) },
+        "Qwen3MoeForCausalLM": { d throws(ModelFileError) in try Qwen3MoE.load(hf: d) },
+    ]
+
+    /// Builds the model a Hugging Face folder describes.
+    public static func load(huggingFace directory: String) throws(ModelFileError) -> any LanguageModel {
+        guard let arch = HFConfig.architecture(directory: directory) else {
+            throw .io(path: directory + "/config.json", reason: "missing or not JSON (a Hugging Face model folder needs config.json)")
+        }
+        guard let make = huggingFace[arch] else {
+            throw .unknownArchitecture(path: directory, architecture: arch, known: huggingFace.keys.sorted())
+        }
+        return try make(directory)
+    }
 
     /// Builds the model a GGUF file describes.
     public static func load(gguf f: GGUFFile) throws(ModelFileError) -> any LanguageModel {

@@ -1,14 +1,18 @@
 /// Looks weights up in a GGUF file by name and checks their shapes, so a file with the right
 /// names but the wrong sizes fails at load with a message instead of reading out of bounds.
-struct GGUFWeights {
+struct GGUFWeights: WeightSource {
     let file: GGUFFile
     /// Vectors that had to be converted to fp32 (norm weights stored as F16, say).
     private(set) var owned: [FloatBuffer] = []
 
     init(_ file: GGUFFile) { self.file = file }
 
+    var path: String { file.path }
+    func has(_ name: String) -> Bool { file.tensors[name] != nil }
+    mutating func keepAlive(_ b: FloatBuffer) { owned.append(b) }
+
     /// A matrix of `rows` x `cols` (ggml shape [cols, rows]).
-    func matrix(_ name: String, rows: Int, cols: Int) throws(ModelFileError) -> WeightMatrix {
+    mutating func matrix(_ name: String, rows: Int, cols: Int) throws(ModelFileError) -> WeightMatrix {
         let t = try file.tensor(name)
         guard t.shape.count == 2, t.shape[0] == cols, t.shape[1] == rows else {
             throw .badShape(path: file.path, tensor: name, reason: "expected [\(cols), \(rows)], found \(t.shape)")
@@ -17,10 +21,6 @@ struct GGUFWeights {
             throw .unsupportedTensorType(path: file.path, tensor: name, type: t.type.name)
         }
         return WeightMatrix(type: t.type, data: file.tensorData(t), rows: rows, cols: cols)
-    }
-
-    func optionalMatrix(_ name: String, rows: Int, cols: Int) throws(ModelFileError) -> WeightMatrix? {
-        file.tensors[name] == nil ? nil : try matrix(name, rows: rows, cols: cols)
     }
 
     /// A vector of `count` floats, used in place when stored as F32.

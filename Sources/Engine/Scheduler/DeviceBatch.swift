@@ -37,6 +37,7 @@ final class DeviceBatch: @unchecked Sendable {
 final class DeviceWorker: @unchecked Sendable {
     // `futureMap` and `sampler` are touched only by the device thread.
     private let model: any LanguageModel
+    private let moe: (any MixtureOfExperts)?
     private let cache: KVCache
     private let recorder: Recorder
     private let inbox = SPSCQueue<DeviceBatch?>(capacity: 4)
@@ -48,6 +49,7 @@ final class DeviceWorker: @unchecked Sendable {
 
     init(model: any LanguageModel, cache: KVCache, rows: Int, recorder: Recorder) {
         self.model = model
+        moe = model as? any MixtureOfExperts
         self.cache = cache
         self.recorder = recorder
         futureMap = Array(repeating: 0, count: rows)
@@ -84,6 +86,11 @@ final class DeviceWorker: @unchecked Sendable {
         recorder.begin(.device, .forward, batch: b.id, tokens: b.newTokens, sequences: b.seqs.count)
         let logits = model.forward(b.forward, cache: cache)
         recorder.end(.device, .forward, batch: b.id, tokens: b.newTokens, sequences: b.seqs.count)
+        if let moe, recorder.enabled {
+            moe.drainExpertCounts { layer, expert, tokens in
+                recorder.count(.device, .expertTokens, Int(tokens), a: layer, b: expert)
+            }
+        }
         recorder.begin(.device, .sample, batch: b.id, sequences: b.seqs.count)
         b.tokens.removeAll(keepingCapacity: true)
         b.logprobs.removeAll(keepingCapacity: true)

@@ -20,6 +20,8 @@ public struct EngineConfig: Sendable, Equatable {
     public var overlap = true
     /// Record timeline events for the Profiler.
     public var recordEvents = true
+    /// How Mixture-of-Experts layers compute (ignored by dense models).
+    public var moeBackend = MoEBackend.grouped
 
     public init() {}
 }

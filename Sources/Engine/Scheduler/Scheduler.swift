@@ -55,6 +55,7 @@ final class Scheduler: @unchecked Sendable {
         tree = config.radixCache ? RadixCache(pageSize: config.pageSize) : nil
         device = DeviceWorker(model: loaded.model, cache: cache, rows: config.maxRunningRequests, recorder: recorder)
         recorder.enabled = config.recordEvents
+        (loaded.model as? MixtureOfExperts)?.moeBackend = config.moeBackend
     }
 
     /// A quarter of the memory that is free now, at most the context of 64 sequences.

@@ -1,0 +1,121 @@
+import Kernels
+
+/// How a MoE layer computes its experts.
+public enum MoEBackend: String, Sendable, CaseIterable {
+    /// Sort (token, expert) pairs by expert and run one matrix product per expert over its
+    /// rows (SGLang-JAX's EPMoE with a grouped GEMM).
+    case grouped
+    /// Every expert over every token, masked by the routing (FusedMoE's reference shape).
+    case dense
+}
+
+/// One SwiGLU feed-forward network: down(silu(gate(x)) * up(x)).
+struct Expert {
+    let gate, up, down: WeightMatrix
+    var inter: Int { gate.rows }
+}
+
+/// A routed Mixture-of-Experts feed-forward layer with optional shared experts.
+final class MoELayer: @unchecked Sendable {
+    // Workspace buffers and counts are used only by the thread running the forward pass.
+    let router: Router
+    let routerWeight: WeightMatrix
+    let experts: [Expert]
+    let shared: Expert?
+    let hidden: Int
+    /// Tokens routed to each expert since the last `drainCounts`.
+    private(set) var counts: [Int64]
+
+    private let logits = FloatBuffer(count: 0), weights = FloatBuffer(count: 0)
+    private let xs = FloatBuffer(count: 0), g = FloatBuffer(count: 0), u = FloatBuffer(count: 0), ys = FloatBuffer(count: 0)
+    private var ids: [Int32] = [], offsets: [Int] = [], order: [Int32] = [], fill: [Int] = []
+
+    init(router: Router, routerWeight: WeightMatrix, experts: [Expert], shared: Expert?, hidden: Int) {
+        self.router = router
+        self.routerWeight = routerWeight
+        self.experts = experts
+        self.shared = shared
+        self.hidden = hidden
+        counts = Array(repeating: 0, count: experts.count)
+    }
+
+    func resetCounts() { for i in counts.indices { counts[i] = 0 } }
+
+    /// out[t] += MoE(h[t]) for `n` tokens of `hidden` floats.
+    func forward(_ h: UnsafePointer<Float>, n: Int, into out: UnsafeMutablePointer<Float>, backend: MoEBackend) {
+        let e = experts.count, k = router.topK, d = hidden
+        logits.reserve(n * e)
+        weights.reserve(n * k)
+        if ids.count < n * k { ids = Array(repeating: 0, count: n * k) }
+        matmul(h, ldx: d, tokens: n, cols: d, routerWeight.job(into: logits.pointer, ldy: e))
+        ids.withUnsafeMutableBufferPointer { idp in
+            for t in 0 ..< n {
+                router.route(logits: logits.pointer + t * e, ids: idp.baseAddress! + t * k, weights: weights.pointer + t * k)
+            }
+        }
+        for i in 0 ..< n * k { counts[Int(ids[i])] += 1 }
+
+        switch backend {
+        case .grouped: grouped(h, n: n, into: out)
+        case .dense: dense(h, n: n, into: out)
+        }
+        if let s = shared { Self.run(s, h, ldx: d, n: n, into: out, accumulate: true, g: g, u: u) }
+    }
+
+    /// Pairs sorted by expert (a counting sort), each expert's rows gathered into one block,
+    /// one matrix product per expert, then a weighted scatter back to the tokens.
+    private func grouped(_ h: UnsafePointer<Float>, n: Int, into out: UnsafeMutablePointer<Float>) {
+        let e = experts.count, k = router.topK, d = hidden, pairs = n * k
+        if offsets.count < e + 1 { offsets = Array(repeating: 0, count: e + 1); fill = Array(repeating: 0, count: e) }
+        if order.count < pairs { order = Array(repeating: 0, count: pairs) }
+        for i in 0 ... e { offsets[i] = 0 }
+        for p in 0 ..< pairs { offsets[Int(ids[p]) + 1] += 1 }
+        for i in 0 ..< e { offsets[i + 1] += offsets[i]; fill[i] = offsets[i] }
+        for p in 0 ..< pairs {
+            let x = Int(ids[p])
+            order[fill[x]] = Int32(p)
+            fill[x] += 1
+        }
+        xs.reserve(pairs * d)
+        ys.reserve(pairs * d)
+        for (row, p) in order[0 ..< pairs].enumerated() {
+            (xs.pointer + row * d).update(from: h + (Int(p) / k) * d, count: d)
+        }
+        for x in 0 ..< e where offsets[x + 1] > offsets[x] {
+            let first = offsets[x], rows = offsets[x + 1] - first
+            Self.run(experts[x], xs.pointer + first * d, ldx: d, n: rows, into: ys.pointer + first * d, accumulate: false, g: g, u: u)
+        }
+        for (row, p) in order[0 ..< pairs].enumerated() {
+            let w = weights.pointer[Int(p)]
+            let src = ys.pointer + row * d, dst = out + (Int(p) / k) * d
+            for i in 0 ..< d { dst[i] += w * src[i] }
+        }
+    }
+
+    /// Every expert over all tokens; each token keeps the outputs of the experts it chose.
+    private func dense(_ h: UnsafePointer<Float>, n: Int, into out: UnsafeMutablePointer<Float>) {
+        let k = router.topK, d = hidden
+        ys.reserve(n * d)
+        for (x, expert) in experts.enumerated() {
+            Self.run(expert, h, ldx: d, n: n, into: ys.pointer, accumulate: false, g: g, u: u)
+            for t in 0 ..< n {
+                for j in 0 ..< k where ids[t * k + j] == Int32(x) {
+                    let w = weights.pointer[t * k + j]
+                    let src = ys.pointer + t * d, dst = out + t * d
+                    for i in 0 ..< d { dst[i] += w * src[i] }
+                }
+            }
+        }
+    }
+
+    /// y = expert(x) for `n` rows (added to y when `accumulate`).
+    static func run(_ ex: Expert, _ x: UnsafePointer<Float>, ldx: Int, n: Int, into y: UnsafeMutablePointer<Float>,
+                    accumulate: Bool, g: FloatBuffer, u: FloatBuffer) {
+        let f = ex.inter, d = ex.down.rows
+        g.reserve(n * f)
+        u.reserve(n * f)
+        matmul(x, ldx: ldx, tokens: n, cols: ex.gate.cols, ex.gate.job(into: g.pointer, ldy: f), ex.up.job(into: u.pointer, ldy: f))
+        rs_silu_mul(g.pointer, u.pointer, g.pointer, Int64(n * f))
+        matmul(g.pointer, ldx: f, tokens: n, cols: f, ex.down.job(into: y, ldy: d, accumulate: accumulate))
+    }
+}

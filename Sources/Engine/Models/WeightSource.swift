@@ -1,0 +1,67 @@
+/// Where a model's weights come from: a GGUF file or a Hugging Face safetensors folder. Each
+/// architecture asks for tensors by name and shape; the source checks both, so a file with the
+/// right names but wrong sizes fails at load with a message instead of reading out of bounds.
+protocol WeightSource {
+    var path: String { get }
+    func has(_ name: String) -> Bool
+    /// A matrix of `rows` x `cols` (nn.Linear's [out, in]).
+    mutating func matrix(_ name: String, rows: Int, cols: Int) throws(ModelFileError) -> WeightMatrix
+    /// A vector of `count` floats.
+    mutating func vector(_ name: String, count: Int) throws(ModelFileError) -> UnsafePointer<Float>
+    /// Holds a converted copy for as long as the source (and so the model) lives.
+    mutating func keepAlive(_ b: FloatBuffer)
+}
+
+extension WeightSource {
+    mutating func optionalMatrix(_ name: String, rows: Int, cols: Int) throws(ModelFileError) -> WeightMatrix? {
+        has(name) ? try matrix(name, rows: rows, cols: cols) : nil
+    }
+
+    /// A matrix as fp32 rows (routers compute in fp32 whatever the checkpoint stores).
+    mutating func floatMatrix(_ name: String, rows: Int, cols: Int) throws(ModelFileError) -> UnsafePointer<Float> {
+        let m = try matrix(name, rows: rows, cols: cols)
+        if m.type == .f32 { return m.data.assumingMemoryBound(to: Float.self) }
+        let buf = FloatBuffer(count: rows * cols)
+        for r in 0 ..< rows { m.dequantizeRow(r, into: buf.pointer + r * cols) }
+        keepAlive(buf)
+        return UnsafePointer(buf.pointer)
+    }
+
+}
+
+/// Weights from a Hugging Face folder of safetensors, used in place (bf16, f16 and f32 are
+/// computed with directly).
+struct SafetensorsWeights: WeightSource {
+    let model: SafetensorsModel
+    /// Vectors converted to fp32, kept alive with the model.
+    private(set) var owned: [FloatBuffer] = []
+
+    init(_ model: SafetensorsModel) { self.model = model }
+
+    var path: String { model.directory }
+    func has(_ name: String) -> Bool { model.has(name) }
+
+    mutating func matrix(_ name: String, rows: Int, cols: Int) throws(ModelFileError) -> WeightMatrix {
+        let (file, t) = try model.tensor(name)
+        guard t.shape == [rows, cols] else {
+            throw .badShape(path: file.path, tensor: name, reason: "expected [\(rows), \(cols)], found \(t.shape)")
+        }
+        guard let type = t.ggmlType else { throw .unsupportedTensorType(path: file.path, tensor: name, type: t.dtype) }
+        return WeightMatrix(type: type, data: file.data(t), rows: rows, cols: cols)
+    }
+
+    mutating func vector(_ name: String, count: Int) throws(ModelFileError) -> UnsafePointer<Float> {
+        let (file, t) = try model.tensor(name)
+        guard t.elementCount == count else {
+            throw .badShape(path: file.path, tensor: name, reason: "expected \(count) values, found \(t.shape)")
+        }
+        guard let type = t.ggmlType else { throw .unsupportedTensorType(path: file.path, tensor: name, type: t.dtype) }
+        if type == .f32 { return file.data(t).assumingMemoryBound(to: Float.self) }
+        let buf = FloatBuffer(count: count)
+        WeightMatrix(type: type, data: file.data(t), rows: 1, cols: count).dequantizeRow(0, into: buf.pointer)
+        owned.append(buf)
+        return UnsafePointer(buf.pointer)
+    }
+
+    mutating func keepAlive(_ b: FloatBuffer) { owned.append(b) }
+}
