@@ -50,14 +50,23 @@ struct Generate: AsyncParsableCommand {
         do {
             for try await event in engine.submit(request) {
                 switch event {
-                case let .delta(text, tokens, logprobs):
+                case let .delta(text, reasoning, tokens, logprobs):
                     if json {
                         report.output_ids += tokens
                         report.text += text
+                        report.reasoning += reasoning
                         if report.first_top5_logprobs.isEmpty, let first = logprobs.first {
                             report.first_top5_logprobs = first.top.map { [Double($0.id), Double($0.logprob)] }
                         }
                     } else {
+                        // Reasoning dimmed on a terminal, on stderr otherwise, so that stdout is the answer.
+                        if !reasoning.isEmpty {
+                            if isatty(1) != 0 {
+                                FileHandle.standardOutput.write(Data(("\u{1B}[2m" + reasoning + "\u{1B}[0m").utf8))
+                            } else {
+                                FileHandle.standardError.write(Data(reasoning.utf8))
+                            }
+                        }
                         FileHandle.standardOutput.write(Data(text.utf8))
                     }
                 case let .finished(reason, usage, timings):
@@ -92,6 +101,7 @@ struct Generate: AsyncParsableCommand {
         var prompt_ids: [Int32]
         var output_ids: [Int32] = []
         var text = ""
+        var reasoning = ""
         var finish_reason = ""
         var prompt_tokens = 0
         var completion_tokens = 0

@@ -6,6 +6,7 @@ import Testing
 struct Collected {
     var ids: [Int32] = []
     var text = ""
+    var reasoning = ""
     var deltas = 0
     var reason: FinishReason?
     var usage: Usage?
@@ -16,9 +17,10 @@ func collect(_ stream: AsyncThrowingStream<GenerationEvent, any Error>) async th
     var c = Collected()
     for try await e in stream {
         switch e {
-        case let .delta(text, tokens, lps):
+        case let .delta(text, reasoning, tokens, lps):
             c.ids += tokens
             c.text += text
+            c.reasoning += reasoning
             c.deltas += 1
             c.logprobs += lps
         case let .finished(reason, usage, _):

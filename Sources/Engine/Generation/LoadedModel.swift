@@ -10,6 +10,10 @@ public final class LoadedModel: Sendable {
     public let chatTemplate: ChatTemplate?
     /// End-of-generation tokens: EOS, end-of-turn and their kin (llama.cpp's EOG set).
     public let stopTokens: Set<Int32>
+    /// How a chat answer's reasoning is marked, for thinking models: forced when the template's
+    /// generation prompt already opens `<think>` (Ring), optional when the vocabulary merely
+    /// knows the tag (Qwen3); nil for models that do not think.
+    public let reasoningStyle: ReasoningParser.Style?
 
     /// Texts that end a turn in the vocabularies we know, matched only as control tokens.
     static let endOfTurnTexts = ["<|im_end|>", "<|eot_id|>", "<|end_of_text|>", "<|endoftext|>", "<end_of_turn>",
@@ -21,6 +25,15 @@ public final class LoadedModel: Sendable {
         self.tokenizer = tokenizer
         self.chatTemplate = chatTemplate
         self.stopTokens = stopTokens
+        let probe = try? chatTemplate?.render(messages: [ChatMessage(role: "user", content: "hi")], addGenerationPrompt: true,
+                                               bosToken: nil, eosToken: nil)
+        if let p = probe, p.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("<think>") {
+            reasoningStyle = .forced
+        } else if tokenizer.id(of: "<think>") != nil && tokenizer.id(of: "</think>") != nil {
+            reasoningStyle = .optional
+        } else {
+            reasoningStyle = nil
+        }
     }
 
     /// A GGUF file, or a Hugging Face model folder.

@@ -40,6 +40,8 @@ final class Req: @unchecked Sendable {
     var heldText = ""
     var heldTokens: [Int32] = []
     var heldLogprobs: [TokenLogprob] = []
+    /// Splits a thinking model's output into reasoning and answer (chat requests only).
+    var reasoning: ReasoningParser?
 
     init(id: UInt64, prompt: [Int32], request: GenerateRequest, tokenizer: any Tokenizer, vocabSize: Int,
          continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation) {

@@ -13,6 +13,8 @@ public struct GenerateRequest: Sendable {
     public var stop: [String] = []
     /// Logprobs of the chosen token and this many alternatives per step (nil: none).
     public var topLogprobs: Int?
+    /// For chat input to a thinking model: stream the reasoning apart from the answer.
+    public var separateReasoning = true
 
     public init(input: PromptInput, params: SamplingParams = SamplingParams(), stop: [String] = [], topLogprobs: Int? = nil) {
         self.input = input
@@ -50,7 +52,8 @@ public struct TokenLogprob: Sendable, Equatable {
 
 /// What a request's stream carries.
 public enum GenerationEvent: Sendable {
-    /// New text (complete UTF-8, never part of a stop string) and the tokens that made it.
-    case delta(text: String, tokens: [Int32], logprobs: [TokenLogprob])
+    /// New answer text and reasoning text (complete UTF-8, never part of a stop string or of a
+    /// `<think>` tag) and the tokens that made them.
+    case delta(text: String, reasoning: String, tokens: [Int32], logprobs: [TokenLogprob])
     case finished(reason: FinishReason, usage: Usage, timings: Timings)
 }

@@ -66,7 +66,16 @@ extension Scheduler {
 
     private func emit(_ r: Req, _ text: String) {
         guard !text.isEmpty || !r.heldTokens.isEmpty else { return }
-        r.continuation.yield(.delta(text: text, tokens: r.heldTokens, logprobs: r.heldLogprobs))
+        var answer = text, thought = ""
+        if r.reasoning != nil {
+            (thought, answer) = r.reasoning!.feed(text)
+            if r.finishReason != nil {
+                let rest = r.reasoning!.flush()
+                thought += rest.reasoning
+                answer += rest.content
+            }
+        }
+        r.continuation.yield(.delta(text: answer, reasoning: thought, tokens: r.heldTokens, logprobs: r.heldLogprobs))
         r.heldTokens.removeAll(keepingCapacity: true)
         r.heldLogprobs.removeAll(keepingCapacity: true)
     }
@@ -75,6 +84,15 @@ extension Scheduler {
         guard r.finishReason == nil else { return }
         r.finishReason = reason
         r.heldText += r.detokenizer.flush()
+        // An empty delta still flushes text the reasoning parser held back.
+        if r.heldText.isEmpty && r.heldTokens.isEmpty, var p = r.reasoning {
+            let rest = p.flush()
+            r.reasoning = p
+            if !rest.reasoning.isEmpty || !rest.content.isEmpty {
+                r.continuation.yield(.delta(text: rest.content, reasoning: rest.reasoning, tokens: [], logprobs: []))
+            }
+            return
+        }
         flush(r)
     }
 

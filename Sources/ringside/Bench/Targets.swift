@@ -26,7 +26,7 @@ struct EngineTarget: BenchTarget {
                 do {
                     for try await e in events {
                         switch e {
-                        case let .delta(_, tokens, _):
+                        case let .delta(_, _, tokens, _):
                             continuation.yield(.output(tokens: tokens.count, ids: tokens))
                         case let .finished(_, usage, _):
                             continuation.yield(.done(promptTokens: usage.promptTokens, cachedTokens: usage.cachedPromptTokens,
