@@ -23,6 +23,8 @@ struct ModelOptions: ParsableArguments {
     var noRadixCache = false
     @Flag(name: .customLong("no-overlap"), help: "Run the plain scheduler loop (host and device take turns).")
     var noOverlap = false
+    @Option(name: .customLong("moe-backend"), help: "grouped (one product per expert over its tokens) or dense (every expert, masked).")
+    var moeBackend = MoEBackend.grouped
 
     func validate() throws {
         if let t = kvCacheTokens, t < pageSize { throw ValidationError("--kv-cache-tokens must hold at least one page (\(pageSize) tokens)") }
@@ -42,6 +44,7 @@ struct ModelOptions: ParsableArguments {
         c.schedulePolicy = schedulePolicy
         c.radixCache = !noRadixCache
         c.overlap = !noOverlap
+        c.moeBackend = moeBackend
         return c
     }
 
@@ -53,3 +56,4 @@ struct ModelOptions: ParsableArguments {
 }
 
 extension EngineConfig.SchedulePolicy: ExpressibleByArgument {}
+extension MoEBackend: ExpressibleByArgument {}

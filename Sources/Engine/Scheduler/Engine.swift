@@ -48,7 +48,9 @@ public final class Engine: Sendable {
         let id = nextID.next()
         let req = Req(id: id, prompt: prompt, request: request, tokenizer: loaded.tokenizer,
                       vocabSize: loaded.model.info.vocabSize, continuation: continuation)
-        if case .chat = request.input, request.separateReasoning, let style = loaded.reasoningStyle {
+        var isChat = false
+        if case .chat = request.input { isChat = true }
+        if request.separateReasoning ?? isChat, let style = loaded.reasoningStyle {
             req.reasoning = ReasoningParser(style: style)
         }
         continuation.onTermination = { [weak scheduler] reason in

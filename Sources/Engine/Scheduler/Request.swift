@@ -13,8 +13,9 @@ public struct GenerateRequest: Sendable {
     public var stop: [String] = []
     /// Logprobs of the chosen token and this many alternatives per step (nil: none).
     public var topLogprobs: Int?
-    /// For chat input to a thinking model: stream the reasoning apart from the answer.
-    public var separateReasoning = true
+    /// Stream a thinking model's reasoning apart from its answer. nil: for chat input only
+    /// (token ids may be anything; set true when they are a rendered chat).
+    public var separateReasoning: Bool?
 
     public init(input: PromptInput, params: SamplingParams = SamplingParams(), stop: [String] = [], topLogprobs: Int? = nil) {
         self.input = input

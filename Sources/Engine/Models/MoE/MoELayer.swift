@@ -26,9 +26,9 @@ final class MoELayer: @unchecked Sendable {
     /// Tokens routed to each expert since the last `drainCounts`.
     private(set) var counts: [Int64]
 
-    private let logits = FloatBuffer(count: 0), weights = FloatBuffer(count: 0)
+    let logits = FloatBuffer(count: 0), weights = FloatBuffer(count: 0)
     private let xs = FloatBuffer(count: 0), g = FloatBuffer(count: 0), u = FloatBuffer(count: 0), ys = FloatBuffer(count: 0)
-    private var ids: [Int32] = [], offsets: [Int] = [], order: [Int32] = [], fill: [Int] = []
+    var ids: [Int32] = [], offsets: [Int] = [], order: [Int32] = [], fill: [Int] = []
 
     init(router: Router, routerWeight: WeightMatrix, experts: [Expert], shared: Expert?, hidden: Int) {
         self.router = router
@@ -43,6 +43,16 @@ final class MoELayer: @unchecked Sendable {
 
     /// out[t] += MoE(h[t]) for `n` tokens of `hidden` floats.
     func forward(_ h: UnsafePointer<Float>, n: Int, into out: UnsafeMutablePointer<Float>, backend: MoEBackend) {
+        route(h, n: n)
+        switch backend {
+        case .grouped: grouped(h, n: n, into: out)
+        case .dense: dense(h, n: n, into: out)
+        }
+        if let s = shared { Self.run(s, h, ldx: hidden, n: n, into: out, accumulate: true, g: g, u: u) }
+    }
+
+    /// Router logits and each token's top-k (expert, weight) into `ids` and `weights`.
+    func route(_ h: UnsafePointer<Float>, n: Int) {
         let e = experts.count, k = router.topK, d = hidden
         logits.reserve(n * e)
         weights.reserve(n * k)
@@ -54,12 +64,6 @@ final class MoELayer: @unchecked Sendable {
             }
         }
         for i in 0 ..< n * k { counts[Int(ids[i])] += 1 }
-
-        switch backend {
-        case .grouped: grouped(h, n: n, into: out)
-        case .dense: dense(h, n: n, into: out)
-        }
-        if let s = shared { Self.run(s, h, ldx: d, n: n, into: out, accumulate: true, g: g, u: u) }
     }
 
     /// Pairs sorted by expert (a counting sort), each expert's rows gathered into one block,

@@ -1,0 +1,77 @@
+import Foundation
+import Kernels
+
+/// One MoE layer with random bf16 weights, for timing the backends against each other and
+/// against a naive per-token loop (`ringside microbench --moe`).
+public final class MoEBenchmark: @unchecked Sendable {
+    // Used from one thread at a time.
+    let layer: MoELayer
+    private let storage: UnsafeMutableRawPointer
+    private let bytes: Int
+    public let hidden: Int
+
+    /// Ling-mini-2.0's routed experts by default: hidden 2048, 256 experts of 512, top-8 in 4 of
+    /// 8 groups, routed scaling 2.5 (MODELS.md 4.1).
+    public init(hidden: Int = 2048, experts: Int = 256, inter: Int = 512, topK: Int = 8, groups: Int = 8, topkGroups: Int = 4, seed: UInt64 = 1) {
+        self.hidden = hidden
+        let perMatrix = inter * hidden * 2
+        bytes = experts * 3 * perMatrix + experts * hidden * 4
+        storage = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        var rng = SeededGenerator(seed: seed)
+        // Uniform in about +-0.03, as bf16 (the top half of an fp32).
+        let halves = storage.bindMemory(to: UInt16.self, capacity: experts * 3 * perMatrix / 2)
+        for i in 0 ..< experts * 3 * perMatrix / 2 {
+            let x = (Float(rng.next() % 65536) / 32768 - 1) * 0.03
+            halves[i] = UInt16(truncatingIfNeeded: x.bitPattern >> 16)
+        }
+        let gate = (storage + experts * 3 * perMatrix).bindMemory(to: Float.self, capacity: experts * hidden)
+        for i in 0 ..< experts * hidden { gate[i] = (Float(rng.next() % 65536) / 32768 - 1) * 0.05 }
+        var list: [Expert] = []
+        for e in 0 ..< experts {
+            let base = storage + e * 3 * perMatrix
+            list.append(Expert(gate: WeightMatrix(type: .bf16, data: base, rows: inter, cols: hidden),
+                               up: WeightMatrix(type: .bf16, data: base + perMatrix, rows: inter, cols: hidden),
+                               down: WeightMatrix(type: .bf16, data: base + 2 * perMatrix, rows: hidden, cols: inter)))
+        }
+        let router = Router(kind: .sigmoidGrouped(groups: groups, topkGroups: topkGroups, normalize: true, scaling: 2.5),
+                            experts: experts, topK: topK, bias: nil)
+        layer = MoELayer(router: router, routerWeight: WeightMatrix(type: .f32, data: gate, rows: experts, cols: hidden),
+                         experts: list, shared: nil, hidden: hidden)
+    }
+
+    deinit { storage.deallocate() }
+
+    public enum Path: String, CaseIterable, Sendable { case grouped, dense, naive }
+
+    /// Runs the layer over `x` (`tokens` rows) into `out`; returns seconds.
+    public func time(_ path: Path, x: UnsafePointer<Float>, tokens: Int, out: UnsafeMutablePointer<Float>) -> Double {
+        out.update(repeating: 0, count: tokens * hidden)
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        switch path {
+        case .grouped: layer.forward(x, n: tokens, into: out, backend: .grouped)
+        case .dense: layer.forward(x, n: tokens, into: out, backend: .dense)
+        case .naive: naive(x, tokens: tokens, into: out)
+        }
+        return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    }
+
+    /// Token by token, expert by expert: what a straightforward port computes.
+    private func naive(_ x: UnsafePointer<Float>, tokens n: Int, into out: UnsafeMutablePointer<Float>) {
+        layer.route(x, n: n)
+        let k = layer.router.topK, d = hidden
+        let y = FloatBuffer(count: d), g = FloatBuffer(count: 0), u = FloatBuffer(count: 0)
+        for t in 0 ..< n {
+            for j in 0 ..< k {
+                MoELayer.run(layer.experts[Int(layer.ids[t * k + j])], x + t * d, ldx: d, n: 1, into: y.pointer, accumulate: false, g: g, u: u)
+                let w = layer.weights.pointer[t * k + j]
+                for i in 0 ..< d { out[t * d + i] += w * y.pointer[i] }
+            }
+        }
+    }
+
+    /// Max imbalance (max / mean tokens per expert) of the routing counted so far.
+    public var imbalance: Double {
+        let c = layer.counts, total = c.reduce(0, +)
+        return total > 0 ? Double(c.max()!) / (Double(total) / Double(c.count)) : 0
+    }
+}
