@@ -23,6 +23,8 @@ struct ModelOptions: ParsableArguments {
     var noRadixCache = false
     @Flag(name: .customLong("no-overlap"), help: "Run the plain scheduler loop (host and device take turns).")
     var noOverlap = false
+    @Option(name: .long, help: "Quantize a Hugging Face checkpoint's matrices as it loads: q8_0 or q4_0.")
+    var quantize: LoadQuantization?
     @Option(name: .customLong("moe-backend"), help: "grouped (one product per expert over its tokens) or dense (every expert, masked).")
     var moeBackend = MoEBackend.grouped
 
@@ -51,9 +53,10 @@ struct ModelOptions: ParsableArguments {
     func load() throws -> LoadedModel {
         let path: String
         do { path = try ModelCatalog().resolve(model) } catch { throw CLIError(error.description) }
-        do { return try LoadedModel(path: path) } catch { throw CLIError("\(error)") }
+        do { return try LoadedModel(path: path, quantization: quantize) } catch { throw CLIError("\(error)") }
     }
 }
 
 extension EngineConfig.SchedulePolicy: ExpressibleByArgument {}
 extension MoEBackend: ExpressibleByArgument {}
+extension LoadQuantization: ExpressibleByArgument {}

@@ -36,11 +36,12 @@ public final class LoadedModel: Sendable {
         }
     }
 
-    /// A GGUF file, or a Hugging Face model folder.
-    public convenience init(path: String) throws {
+    /// A GGUF file, or a Hugging Face model folder (optionally quantized as it loads; GGUF
+    /// files are used as stored).
+    public convenience init(path: String, quantization: LoadQuantization? = nil) throws {
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
-            try self.init(huggingFace: path)
+            try self.init(huggingFace: path, quantization: quantization)
         } else {
             try self.init(gguf: path)
         }
@@ -66,8 +67,8 @@ public final class LoadedModel: Sendable {
 
     /// A Hugging Face model folder: config.json, safetensors, tokenizer.json and the chat
     /// template and special tokens of tokenizer_config.json.
-    private convenience init(huggingFace directory: String) throws {
-        let model = try ModelRegistry.load(huggingFace: directory)
+    private convenience init(huggingFace directory: String, quantization: LoadQuantization?) throws {
+        let model = try ModelRegistry.load(huggingFace: directory, quantization: quantization)
         let tokenizer = try BPETokenizer.load(tokenizerJSON: URL(fileURLWithPath: directory + "/tokenizer.json"))
         let template = try (Self.json(directory + "/tokenizer_config.json")?["chat_template"] as? String).map { try ChatTemplate($0) }
         var stops = Self.stops(tokenizer)

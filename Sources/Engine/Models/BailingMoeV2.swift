@@ -130,10 +130,10 @@ enum BailingMoeV2 {
         }
     }
 
-    static func load(hf directory: String) throws(ModelFileError) -> DecoderModel {
+    static func load(hf directory: String, quantization: LoadQuantization? = nil) throws(ModelFileError) -> DecoderModel {
         let c = try HFConfig.load(BailingMoeV2Config.self, directory: directory)
         let st = try SafetensorsModel(directory: directory)
-        var w = SafetensorsWeights(st)
+        var w = SafetensorsWeights(st, quantization: quantization)
         return try build(c, weights: &w, names: Names(hf: true), size: (st.parameterCount, st.byteCount), experts: { w, i, e, rows, cols, kind throws(ModelFileError) in
             try w.matrix("model.layers.\(i).mlp.experts.\(e).\(kind).weight", rows: rows, cols: cols)
         })

@@ -10,24 +10,24 @@ public enum ModelRegistry {
         "bailingmoe2": { f throws(ModelFileError) in try BailingMoeV2.load(gguf: f) },
     ]
 
-    public typealias FolderLoader = @Sendable (String) throws(ModelFileError) -> any LanguageModel
+    public typealias FolderLoader = @Sendable (String, LoadQuantization?) throws(ModelFileError) -> any LanguageModel
 
     /// Hugging Face folders, keyed by `architectures[0]` of config.json.
     public static let huggingFace: [String: FolderLoader] = [
-        "BailingMoeV2ForCausalLM": { d throws(ModelFileError) in try BailingMoeV2.load(hf: d) },
-        "Qwen3ForCausalLM": { d throws(ModelFileError) in try Qwen3.load(hf: d) },
-        "Qwen3MoeForCausalLM": { d throws(ModelFileError) in try Qwen3MoE.load(hf: d) },
+        "BailingMoeV2ForCausalLM": { d, q throws(ModelFileError) in try BailingMoeV2.load(hf: d, quantization: q) },
+        "Qwen3ForCausalLM": { d, q throws(ModelFileError) in try Qwen3.load(hf: d, quantization: q) },
+        "Qwen3MoeForCausalLM": { d, q throws(ModelFileError) in try Qwen3MoE.load(hf: d, quantization: q) },
     ]
 
     /// Builds the model a Hugging Face folder describes.
-    public static func load(huggingFace directory: String) throws(ModelFileError) -> any LanguageModel {
+    public static func load(huggingFace directory: String, quantization: LoadQuantization? = nil) throws(ModelFileError) -> any LanguageModel {
         guard let arch = HFConfig.architecture(directory: directory) else {
             throw .io(path: directory + "/config.json", reason: "missing or not JSON (a Hugging Face model folder needs config.json)")
         }
         guard let make = huggingFace[arch] else {
             throw .unknownArchitecture(path: directory, architecture: arch, known: huggingFace.keys.sorted())
         }
-        return try make(directory)
+        return try make(directory, quantization)
     }
 
     /// Builds the model a GGUF file describes.

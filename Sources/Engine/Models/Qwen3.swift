@@ -129,10 +129,10 @@ enum Qwen3 {
         }
     }
 
-    static func load(hf directory: String) throws(ModelFileError) -> DecoderModel {
+    static func load(hf directory: String, quantization: LoadQuantization? = nil) throws(ModelFileError) -> DecoderModel {
         let c = try HFConfig.load(Qwen3Config.self, directory: directory)
         let st = try SafetensorsModel(directory: directory)
-        var w = SafetensorsWeights(st)
+        var w = SafetensorsWeights(st, quantization: quantization)
         let n = Names(hf: true)
         return try build(c, weights: &w, names: n, architecture: "qwen3", size: (st.parameterCount, st.byteCount), ffn: denseFFN(c, n))
     }

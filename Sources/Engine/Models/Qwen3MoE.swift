@@ -1,10 +1,10 @@
 /// Qwen3-MoE: Qwen3's attention with softmax-routed experts (no shared expert, no bias, no
 /// scaling; `norm_topk_prob` renormalises the top-k weights) on the sparse layers.
 enum Qwen3MoE {
-    static func load(hf directory: String) throws(ModelFileError) -> DecoderModel {
+    static func load(hf directory: String, quantization: LoadQuantization? = nil) throws(ModelFileError) -> DecoderModel {
         let c = try HFConfig.load(Qwen3Config.self, directory: directory)
         let st = try SafetensorsModel(directory: directory)
-        var w = SafetensorsWeights(st)
+        var w = SafetensorsWeights(st, quantization: quantization)
         let n = Qwen3.Names(hf: true)
         let dense: (inout SafetensorsWeights, Int) throws(ModelFileError) -> FeedForward = Qwen3.denseFFN(c, n)
         return try Qwen3.build(c, weights: &w, names: n, architecture: "qwen3moe", size: (st.parameterCount, st.byteCount)) { w, i throws(ModelFileError) in

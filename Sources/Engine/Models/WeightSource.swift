@@ -33,10 +33,15 @@ extension WeightSource {
 /// computed with directly).
 struct SafetensorsWeights: WeightSource {
     let model: SafetensorsModel
-    /// Vectors converted to fp32, kept alive with the model.
+    /// Matrices are converted to this on load (vectors, the embedding and routers stay as they are).
+    let quantization: LoadQuantization?
+    /// Vectors converted to fp32 and quantized matrices, kept alive with the model.
     private(set) var owned: [FloatBuffer] = []
 
-    init(_ model: SafetensorsModel) { self.model = model }
+    init(_ model: SafetensorsModel, quantization: LoadQuantization? = nil) {
+        self.model = model
+        self.quantization = quantization
+    }
 
     var path: String { model.directory }
     func has(_ name: String) -> Bool { model.has(name) }
@@ -47,7 +52,14 @@ struct SafetensorsWeights: WeightSource {
             throw .badShape(path: file.path, tensor: name, reason: "expected [\(rows), \(cols)], found \(t.shape)")
         }
         guard let type = t.ggmlType else { throw .unsupportedTensorType(path: file.path, tensor: name, type: t.dtype) }
-        return WeightMatrix(type: type, data: file.data(t), rows: rows, cols: cols)
+        let m = WeightMatrix(type: type, data: file.data(t), rows: rows, cols: cols)
+        // Embeddings are looked up row by row, not multiplied; they stay exact.
+        // Routers stay fp32 (router_dtype), as the checkpoint asks.
+        guard let q = quantization, cols % 32 == 0, !name.contains("embed"), !name.hasSuffix("mlp.gate.weight") else { return m }
+        var kept: [FloatBuffer] = []
+        let out = LoadQuantization.quantize(m, as: q) { kept.append($0) }
+        owned += kept
+        return out
     }
 
     mutating func vector(_ name: String, count: Int) throws(ModelFileError) -> UnsafePointer<Float> {
