@@ -39,18 +39,17 @@ final class SPSCQueue<Element>: @unchecked Sendable {
     /// Consumer: blocks until an element arrives.
     func pop() -> Element {
         items.wait()
-        let h = head.load(ordering: .relaxed)
-        _ = tail.load(ordering: .acquiring)
-        let e = slots[h % capacity]!
-        slots[h % capacity] = nil
-        head.store(h + 1, ordering: .releasing)
-        space.signal()
-        return e
+        return take()
     }
 
     /// Consumer: an element if one is ready, without blocking.
     func tryPop() -> Element? {
         guard items.wait(timeout: .now()) == .success else { return nil }
+        return take()
+    }
+
+    /// Consumer, after `items` said an element is there.
+    private func take() -> Element {
         let h = head.load(ordering: .relaxed)
         _ = tail.load(ordering: .acquiring)
         let e = slots[h % capacity]!
