@@ -228,6 +228,9 @@ void rs_attention(const rs_attention_args *a) {
         c.partial = rs_scratch_outer(pairs * c.splits * G * (a->head_dim + 2));
     }
     atomic_init(&c.next, 0);
-    rs_parallel(attention_task, &c);
+    int64_t work = 0;
+    for (int t = 0; t < a->n_tokens; t++) work += a->tok_kv_end[t] - a->tok_kv_begin[t];
+    if (work * a->n_head * a->head_dim < RS_SERIAL_WORK) attention_task(&c, 0, 1);
+    else rs_parallel(attention_task, &c);
     if (c.splits > 1) merge_splits(a, c.splits, c.partial);
 }

@@ -1,6 +1,9 @@
 #ifndef RINGSIDE_KERNELS_INTERNAL_H
 #define RINGSIDE_KERNELS_INTERNAL_H
 
+/* Multiply-adds below which a kernel runs on the calling thread: waking the pool costs more. */
+#define RS_SERIAL_WORK (1LL << 17)
+
 #include "Kernels.h"
 
 #if defined(__x86_64__)

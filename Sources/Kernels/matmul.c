@@ -273,9 +273,9 @@ void rs_matmul(const rs_matmul_job *jobs, int njobs, const float *x, int64_t ldx
     c.ldx = ldx;
     c.cols = cols;
     c.n_tokens = n_tokens;
+    int64_t total_rows = 0;
+    for (int i = 0; i < njobs; i++) total_rows += jobs[i].rows;
     if (n_tokens <= gemv_max_tokens) {
-        int64_t total_rows = 0;
-        for (int i = 0; i < njobs; i++) total_rows += jobs[i].rows;
         const int64_t chunks = (int64_t)rs_pool_size() * GEMV_CHUNKS_PER_THREAD;
         c.chunk_rows = ((total_rows + chunks - 1) / chunks + 15) / 16 * 16;
     } else {
@@ -287,5 +287,7 @@ void rs_matmul(const rs_matmul_job *jobs, int njobs, const float *x, int64_t ldx
         c.chunk_end[i] = acc;
     }
     atomic_init(&c.next, 0);
-    rs_parallel(matmul_task, &c);
+    /* A product this small costs less than waking the pool (tiny models, small experts). */
+    if (total_rows * cols * n_tokens < RS_SERIAL_WORK) matmul_task(&c, 0, 1);
+    else rs_parallel(matmul_task, &c);
 }
