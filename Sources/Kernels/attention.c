@@ -230,7 +230,7 @@ void rs_attention(const rs_attention_args *a) {
     atomic_init(&c.next, 0);
     int64_t work = 0;
     for (int t = 0; t < a->n_tokens; t++) work += a->tok_kv_end[t] - a->tok_kv_begin[t];
-    if (work * a->n_head * a->head_dim < RS_SERIAL_WORK) attention_task(&c, 0, 1);
+    if (work * a->n_head * a->head_dim < RS_SERIAL_WORK) rs_run_serial(attention_task, &c);
     else rs_parallel(attention_task, &c);
     if (c.splits > 1) merge_splits(a, c.splits, c.partial);
 }

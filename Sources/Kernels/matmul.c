@@ -288,6 +288,6 @@ void rs_matmul(const rs_matmul_job *jobs, int njobs, const float *x, int64_t ldx
     }
     atomic_init(&c.next, 0);
     /* A product this small costs less than waking the pool (tiny models, small experts). */
-    if (total_rows * cols * n_tokens < RS_SERIAL_WORK) matmul_task(&c, 0, 1);
+    if (total_rows * cols * n_tokens < RS_SERIAL_WORK) rs_run_serial(matmul_task, &c);
     else rs_parallel(matmul_task, &c);
 }

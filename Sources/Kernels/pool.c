@@ -146,6 +146,14 @@ void rs_parallel(rs_task_fn fn, void *ctx) {
     pthread_mutex_unlock(&issue_mutex);
 }
 
+void rs_run_serial(rs_task_fn fn, void *ctx) {
+    /* Still one issuer at a time: kernels call single-threaded OpenBLAS, whose buffer pool is
+     * sized for the pool's threads, not for every thread that might run a model. */
+    pthread_mutex_lock(&issue_mutex);
+    fn(ctx, 0, 1);
+    pthread_mutex_unlock(&issue_mutex);
+}
+
 /* ---- per-thread scratch --------------------------------------------------------------- */
 
 typedef struct {

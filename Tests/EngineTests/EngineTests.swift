@@ -34,11 +34,12 @@ func collect(_ stream: AsyncThrowingStream<GenerationEvent, any Error>) async th
 enum EngineFixtures {
     static let smol = Result { try LoadedModel(path: TestModels.smolPath.get()) }
 
-    static func engine(_ configure: (inout EngineConfig) -> Void = { _ in }) throws -> Engine {
+    /// A model is not reentrant: suites that may run alongside this one pass their own.
+    static func engine(model: LoadedModel? = nil, _ configure: (inout EngineConfig) -> Void = { _ in }) throws -> Engine {
         var c = EngineConfig()
         c.kvCacheTokens = 8192
         configure(&c)
-        let e = Engine(try smol.get(), config: c)
+        let e = Engine(try model ?? smol.get(), config: c)
         e.scheduler.checkInvariants = true
         return e
     }

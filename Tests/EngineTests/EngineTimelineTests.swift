@@ -7,7 +7,7 @@ import Testing
 @Suite("engine timeline", .serialized)
 struct EngineTimelineTests {
     @Test func aRealRunGivesConsistentViewsAndAPerfettoTrace() async throws {
-        let engine = try EngineFixtures.engine()
+        let engine = try EngineFixtures.engine(model: LoadedModel(path: TestModels.smolPath.get()))
         defer { engine.shutdown() }
         let collector = EventCollector(engine.recorder, interval: 0.01)
         let system = EngineFixtures.fillerPrompt(48, seed: 3)

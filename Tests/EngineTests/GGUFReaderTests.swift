@@ -157,7 +157,7 @@ struct GGUFReaderTests {
         var b = GGUFBuilder.valid()
         b.kvs[0] = ("general.architecture", GGUFBuilder.u32(8) + GGUFBuilder.str("mamba9"))
         let f = try Self.parse(b.bytes())
-        #expect(throws: ModelFileError.unknownArchitecture(path: f.path, architecture: "mamba9", known: ["gemma3", "llama"])) {
+        #expect(throws: ModelFileError.unknownArchitecture(path: f.path, architecture: "mamba9", known: ["bailingmoe2", "gemma3", "llama", "qwen3", "qwen3moe"])) {
             try ModelRegistry.load(gguf: f)
         }
     }

@@ -69,13 +69,21 @@ final class DeviceWorker: @unchecked Sendable {
     /// Waits for the oldest launched batch to finish.
     func collect() -> DeviceBatch { outbox.pop() }
 
-    func stop() { inbox.push(nil) }
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Ends the device thread after the batches already launched; returns once it has ended,
+    /// so the model is free for another engine.
+    func stop() {
+        inbox.push(nil)
+        finished.wait()
+    }
 
     private func run() {
         while let b = inbox.pop() {
             execute(b)
             outbox.push(b)
         }
+        finished.signal()
     }
 
     private func execute(_ b: DeviceBatch) {

@@ -12,6 +12,7 @@ public final class Engine: Sendable {
     public let recorder: Recorder
     let scheduler: Scheduler
     private let nextID = IDCounter()
+    private let shutdownOnce = Once()
 
     public init(_ loaded: LoadedModel, config: EngineConfig = EngineConfig(), recorder: Recorder = Recorder()) {
         self.loaded = loaded
@@ -23,8 +24,13 @@ public final class Engine: Sendable {
 
     deinit { scheduler.send(.shutdown) }
 
-    /// Stops the engine: running requests end with `EngineError.shutDown`.
-    public func shutdown() { scheduler.send(.shutdown) }
+    /// Stops the engine: running requests end with `EngineError.shutDown`. Returns once the
+    /// engine's threads are done with the model, so another engine may use it.
+    public func shutdown() {
+        guard shutdownOnce.claim() else { return }
+        scheduler.send(.shutdown)
+        scheduler.stopped.wait()
+    }
 
     /// Tokens the KV cache holds, and the longest prompt a request may have.
     public var kvCacheTokens: Int { scheduler.cache.slotCount }
@@ -75,6 +81,21 @@ public final class Engine: Sendable {
         if let bad = prompt.first(where: { $0 < 0 || Int($0) >= vocab }) { return .invalidToken(bad, vocabSize: vocab) }
         if prompt.count > maxPromptTokens { return .promptTooLong(tokens: prompt.count, limit: maxPromptTokens) }
         return nil
+    }
+}
+
+/// True the first time only.
+final class Once: @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var done = false
+
+    func claim() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if done { return false }
+        done = true
+        return true
     }
 }
 

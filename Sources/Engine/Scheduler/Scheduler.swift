@@ -34,6 +34,8 @@ final class Scheduler: @unchecked Sendable {
     private var spareBatches: [DeviceBatch] = []
     var inFlightCount: [UInt64: Int] = [:]
     private var shuttingDown = false
+    /// Signalled once both threads are done with the model.
+    let stopped = DispatchSemaphore(value: 0)
     private var thread: Thread?
     /// Estimated share of their remaining budget that running requests will still decode;
     /// admission reserves that much KV for them (SGLang's new_token_ratio).
@@ -116,6 +118,7 @@ final class Scheduler: @unchecked Sendable {
                 waiting.removeAll()
                 running.removeAll()
                 device.stop()
+                stopped.signal()
                 return
             }
             let batch = buildBatch()

@@ -44,6 +44,8 @@ int rs_pool_size(void);
 typedef void (*rs_task_fn)(void *ctx, int ith, int nth);
 /* Runs fn(ctx, i, n) for i in 0..<n on the pool and returns when all are done. */
 void rs_parallel(rs_task_fn fn, void *ctx);
+/* Runs fn(ctx, 0, 1) on the calling thread, one issuer at a time like rs_parallel. */
+void rs_run_serial(rs_task_fn fn, void *ctx);
 
 /* ---- matrix products ------------------------------------------------------------------ */
 
