@@ -34,7 +34,7 @@ let package = Package(
             name: "Engine", dependencies: ["Kernels", "COpenBLAS", "Profiler"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(
-            name: "TUI", dependencies: ["Engine", "CNcursesw"],
+            name: "TUI", dependencies: ["Engine", "Profiler", "CNcursesw"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(
             name: "ringside",
@@ -48,7 +48,9 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
-            name: "TUITests", dependencies: ["TUI"],
+            name: "TUITests", dependencies: ["TUI", "Profiler"],
+            // Read through #filePath, not bundled: snapshots are rewritten in place when recorded.
+            exclude: ["Snapshots", "Fixtures"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
     ]
 )

@@ -1,8 +1,21 @@
+import Foundation
+
 /// One turn of the conversation as the cockpit shows it.
 public struct Turn: Equatable, Sendable {
     public enum Role: Sendable { case user, assistant, error }
     public var role: Role
     public var text: String
+    /// A thinking model's reasoning, shown dimmed above the answer while it streams and folded
+    /// to one line once the answer starts (unless the user unfolds it).
+    public var reasoning = ""
+    public var reasoningTokens = 0
+    public var reasoningFolded = false
+
+    public init(role: Role, text: String, reasoning: String = "") {
+        self.role = role
+        self.text = text
+        self.reasoning = reasoning
+    }
 }
 
 /// Everything the chat screen shows; `ChatView.render` is a pure function of it.
@@ -57,6 +70,19 @@ public enum ChatView {
             case .assistant: st.fg = theme["assistant_fg"]; prefix = "    "
             case .error: st.fg = theme["error_fg"]; prefix = "  ! "
             }
+            if !t.reasoning.isEmpty {
+                var dim = base
+                dim.fg = theme["thinking_fg"] ?? theme["inactive_fg"]
+                dim.dim = true
+                if t.reasoningFolded {
+                    lines.append(("    ▸ thought for \(t.reasoningTokens) tokens", dim))
+                } else {
+                    for l in wrap(t.reasoning.trimmingCharacters(in: .whitespacesAndNewlines), width: width - 8) {
+                        lines.append(("    │ " + l, dim))
+                    }
+                }
+            }
+            if t.role == .assistant && t.text.isEmpty && !t.reasoning.isEmpty { lines.append(("", base)); continue }
             for (i, l) in wrap(t.text, width: width - 6).enumerated() {
                 lines.append(((i == 0 ? prefix : "      ") + l, st))
             }

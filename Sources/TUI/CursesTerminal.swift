@@ -1,4 +1,5 @@
 @preconcurrency import CNcursesw
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,6 +10,8 @@ public enum Key: Equatable, Sendable {
     case enter, backspace, delete, escape, tab
     case up, down, left, right, home, end, pageUp, pageDown
     case ctrl(Character)
+    /// Esc followed at once by a key: what terminals send for Alt/Meta+key.
+    case alt(Character)
     case function(Int)
     case resize
 }
@@ -21,10 +24,9 @@ public final class CursesTerminal {
     private var previous: ScreenBuffer?
     private var pairs: [PairKey: Int32] = [:]
     private var nextPair: Int32 = 1
-    private let colorMode: ColorMode
+    private let depth: ColorDepth
     private var closed = false
 
-    enum ColorMode { case none, ansi16, xterm256, direct }
     struct PairKey: Hashable { var fg: Int32; var bg: Int32 }
 
     public private(set) var width: Int
@@ -52,10 +54,9 @@ public final class CursesTerminal {
         if !noColor && has_colors() {
             start_color()
             use_default_colors()
-            let n = rs_colors()
-            colorMode = n >= 256 ? .xterm256 : n >= 16 ? .ansi16 : .none
+            depth = ColorDepth.detect(colors: Int(rs_colors()), environment: ProcessInfo.processInfo.environment)
         } else {
-            colorMode = .none
+            depth = .none
         }
         width = Int(getmaxx(rs_stdscr()))
         height = Int(getmaxy(rs_stdscr()))
@@ -113,7 +114,15 @@ public final class CursesTerminal {
         }
         switch wch {
         case 13, 10: return .enter
-        case 27: return .escape
+        case 27:
+            // Alt+key arrives as Esc then the key with no pause; a lone Esc times out.
+            wtimeout(rs_stdscr(), 0)
+            defer { wtimeout(rs_stdscr(), 33) }
+            var next: wint_t = 0
+            let r = wget_wch(rs_stdscr(), &next)
+            if r == OK, next >= 32, let s = UnicodeScalar(UInt32(next)) { return .alt(Character(s)) }
+            if r == KEY_CODE_YES { ungetch(Int32(next)) }  // Esc then an arrow: keep the arrow
+            return .escape
         case 9: return .tab
         case 127, 8: return .backspace
         case 1 ... 26: return .ctrl(Character(UnicodeScalar(UInt8(wch) + 96)))
@@ -156,8 +165,9 @@ public final class CursesTerminal {
     }
 
     private func pairID(fg: RGB?, bg: RGB?) -> Int32 {
-        guard colorMode != .none else { return 0 }
-        let key = PairKey(fg: fg.map(colorIndex) ?? -1, bg: bg.map(colorIndex) ?? -1)
+        guard depth != .none else { return 0 }
+        let key = PairKey(fg: fg.flatMap { ColorMap.index($0, depth: depth) }.map(Int32.init) ?? -1,
+                          bg: bg.flatMap { ColorMap.index($0, depth: depth) }.map(Int32.init) ?? -1)
         if key.fg == -1 && key.bg == -1 { return 0 }
         if let p = pairs[key] { return p }
         let p = nextPair
@@ -166,28 +176,4 @@ public final class CursesTerminal {
         pairs[key] = p
         return p
     }
-
-    /// Nearest palette entry: the xterm 6x6x6 cube or grey ramp, or the 16 ANSI colours.
-    private func colorIndex(_ c: RGB) -> Int32 {
-        switch colorMode {
-        case .xterm256, .direct:
-            let q = { (v: UInt8) -> Int in v < 48 ? 0 : v < 115 ? 1 : Int((Int(v) - 35) / 40) }
-            let (r, g, b) = (q(c.r), q(c.g), q(c.b))
-            let levels = [0, 95, 135, 175, 215, 255]
-            let cubeDist = sq(levels[r] - Int(c.r)) + sq(levels[g] - Int(c.g)) + sq(levels[b] - Int(c.b))
-            let avg = (Int(c.r) + Int(c.g) + Int(c.b)) / 3
-            let grey = max(0, min(23, (avg - 3) / 10))
-            let gv = 8 + grey * 10
-            let greyDist = sq(gv - Int(c.r)) + sq(gv - Int(c.g)) + sq(gv - Int(c.b))
-            return greyDist < cubeDist ? Int32(232 + grey) : Int32(16 + 36 * r + 6 * g + b)
-        case .ansi16:
-            let bright = (Int(c.r) + Int(c.g) + Int(c.b)) > 382
-            let bits = (c.r > 100 ? 1 : 0) | (c.g > 100 ? 2 : 0) | (c.b > 100 ? 4 : 0)
-            return Int32(bits + (bright ? 8 : 0))
-        case .none:
-            return -1
-        }
-    }
-
-    private func sq(_ v: Int) -> Int { v * v }
 }

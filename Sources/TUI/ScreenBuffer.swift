@@ -34,6 +34,10 @@ public struct CellStyle: Hashable, Sendable {
 public struct Cell: Equatable, Sendable {
     public var glyph: String
     public var style: CellStyle
+    public init(glyph: String, style: CellStyle) {
+        self.glyph = glyph
+        self.style = style
+    }
     public static let blank = Cell(glyph: " ", style: CellStyle())
 }
 
@@ -51,6 +55,9 @@ public struct ScreenBuffer: Equatable, Sendable {
     }
 
     public subscript(x: Int, y: Int) -> Cell { cells[y * width + x] }
+
+    /// Replaces one cell; callers check the bounds (see `set` for a clipped version).
+    public mutating func setCell(x: Int, y: Int, _ cell: Cell) { cells[y * width + x] = cell }
 
     /// East Asian Wide and Fullwidth blocks (the common ones; what terminals draw 2 columns wide).
     private static let wideRanges: [ClosedRange<UInt32>] = [

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Profiler
 import TUI
 
 struct Chat: ParsableCommand {
@@ -8,12 +9,27 @@ struct Chat: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
     @Option(name: .long, help: "Theme name (a file NAME.theme in Themes/ or ~/.config/ringside/themes).") var theme = "default"
+    @Option(name: .long, help: "Write a Chrome trace (Perfetto) of the session's timeline on exit.") var trace: String?
 
     func run() throws {
         guard isatty(0) != 0, isatty(1) != 0 else {
             throw CLIError("the cockpit needs a terminal; use `ringside generate` for scripts")
         }
         let loaded = try options.load()
-        ChatApp(loaded: loaded, theme: Theme.load(named: theme), kvTokens: options.kvCacheTokens).run()
+        let config = options.engineConfig
+        let engine = Engine(loaded, config: config)
+        let collector = trace.map { _ in EventCollector(engine.recorder) }
+        let themes = ThemeCatalog.standard()
+        let quantize = options.quantize
+        let app = CockpitApp(engine: engine, modelName: options.model, themes: themes, theme: themes.load(theme)) { name in
+            // Switching models keeps the scheduling flags.
+            let path = try ModelCatalog().resolve(name)
+            return Engine(try LoadedModel(path: path, quantization: quantize), config: config)
+        }
+        app.run()
+        engine.shutdown()
+        if let trace, let events = collector?.stop() {
+            try? Data(ChromeTrace.json(events).utf8).write(to: URL(fileURLWithPath: trace))
+        }
     }
 }

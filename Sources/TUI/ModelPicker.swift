@@ -1,0 +1,64 @@
+import Engine
+import Foundation
+
+/// A value handed from a background thread to the UI thread.
+final class Handoff<T>: @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var value: T?
+
+    func set(_ v: T) {
+        lock.lock()
+        value = v
+        lock.unlock()
+    }
+
+    func take() -> T? {
+        lock.lock()
+        defer {
+            value = nil
+            lock.unlock()
+        }
+        return value
+    }
+}
+
+/// The model switcher: the catalog (pulled or not) and models given by path this session.
+struct ModelPicker {
+    struct Row { let name: String; let note: String }
+
+    var rows: [Row]
+    var index = 0
+    var loading = false
+    var message = "Enter loads · Esc closes · the current model keeps serving until the new one is ready"
+    let result = Handoff<Result<Engine, any Error>>()
+
+    init(catalog: ModelCatalog = ModelCatalog()) {
+        rows = ModelCatalog.entries.map { e in
+            Row(name: e.name, note: e.bundled != nil ? "bundled" : catalog.isInstalled(e) ? "installed" : "not pulled")
+        }
+    }
+
+    var selected: String? { rows.indices.contains(index) ? rows[index].name : nil }
+
+    mutating func move(_ d: Int) {
+        guard !loading, !rows.isEmpty else { return }
+        index = (index + d + rows.count) % rows.count
+    }
+
+    func render(into buf: inout ScreenBuffer, theme: Theme) {
+        let p = PaneStyle(theme)
+        let w = min(buf.width - 4, 76), h = min(buf.height - 2, rows.count + 5)
+        guard w > 20, h > 4 else { return }
+        let r = Rect(x: (buf.width - w) / 2, y: (buf.height - h) / 2, width: w, height: h)
+        buf.fill(x: r.x, y: r.y, width: r.width, height: r.height, style: p.base)
+        buf.box(r, title: "switch model", style: p.fg("div_line"), titleStyle: p.fg("title", bold: true))
+        for (i, row) in rows.enumerated() where i < h - 4 {
+            var st = i == index ? p.fg("hi_fg", bold: true) : p.base
+            if i == index { st.bg = theme["selected_bg"] }
+            let line = (i == index ? "› " : "  ") + row.name.padding(toLength: 26, withPad: " ", startingAt: 0) + row.note
+            buf.put(line, x: r.x + 2, y: r.y + 1 + i, style: st, maxWidth: w - 4)
+        }
+        buf.put(message, x: r.x + 2, y: r.y + h - 2, style: loading ? p.fg("hi_fg") : p.dim, maxWidth: w - 4)
+    }
+}
