@@ -22,6 +22,9 @@ public final class CockpitApp {
     /// Events of the last couple of minutes, oldest first.
     var events: [Event] = []
     var liveNow: UInt64 = 0
+    /// Sent inputs, oldest first; Up and Down walk them in the input line.
+    var history: [String] = []
+    var historyIndex: Int?
 
     public init(engine: Engine, modelName: String, themes: ThemeCatalog, theme: Theme, loader: @escaping Loader) {
         self.engine = engine
@@ -148,6 +151,12 @@ public final class CockpitApp {
         case .home, .ctrl("a"): c.cursor = 0
         case .end, .ctrl("e"): c.cursor = c.input.count
         case .ctrl("u"): c.input = ""; c.cursor = 0
+        case .up, .down:
+            guard !history.isEmpty else { break }
+            let i = key == .up ? max(0, (historyIndex ?? history.count) - 1) : (historyIndex ?? history.count) + 1
+            historyIndex = i < history.count ? i : nil
+            c.input = historyIndex.map { history[$0] } ?? ""
+            c.cursor = c.input.count
         case .ctrl("d") where c.input.isEmpty && stream == nil: return false
         case .char(let ch): c.insert(ch)
         default: break
@@ -193,6 +202,8 @@ public final class CockpitApp {
         frame.chat.input = ""
         frame.chat.cursor = 0
         frame.chat.scrollBack = 0
+        if history.last != text { history.append(text) }
+        historyIndex = nil
         frame.chat.turns.append(Turn(role: .user, text: text))
         messages.append(ChatMessage(role: "user", content: text))
         frame.chat.turns.append(Turn(role: .assistant, text: ""))
