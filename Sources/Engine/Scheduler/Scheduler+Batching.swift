@@ -8,8 +8,7 @@ extension Scheduler {
         let id = recorder.newBatchID()
         recorder.begin(.host, .schedule, batch: id)
         defer { recorder.end(.host, .schedule, batch: id) }
-        let b = takeBatch()
-        b.id = id
+        let b = takeBatch(id: id)
         var reqs: [Req] = []
 
         // Decodes first: each running request past its prefill feeds its newest token.

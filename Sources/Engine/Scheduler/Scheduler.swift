@@ -160,14 +160,15 @@ final class Scheduler: @unchecked Sendable {
         while !inFlight.isEmpty { processOldest() }
     }
 
-    func takeBatch() -> DeviceBatch {
+    /// An empty batch (recycled when possible) carrying `id`, the id its schedule span has.
+    func takeBatch(id: UInt32) -> DeviceBatch {
         if let b = spareBatches.popLast() {
             b.forward.removeAll()
             b.seqs.removeAll(keepingCapacity: true)
-            b.id = recorder.newBatchID()
+            b.id = id
             return b
         }
-        return DeviceBatch(id: recorder.newBatchID(), slotTable: slots.table)
+        return DeviceBatch(id: id, slotTable: slots.table)
     }
 
     func returnSpare(_ b: DeviceBatch) { spareBatches.append(b) }
