@@ -80,6 +80,8 @@ struct CatalogTests {
         let catalog = ModelCatalog(cacheDirectory: "/nonexistent/cache")
         #expect(throws: CatalogError.notInstalled(name: "gemma-3-270m")) { try catalog.resolve("gemma-3-270m") }
         #expect(throws: CatalogError.self) { try catalog.resolve("no-such-model") }
-        #expect(ModelCatalog.entries.map(\.name) == ["smollm2-135m-instruct", "gemma-3-270m"])
+        #expect(ModelCatalog.entries.map(\.name) == ["smollm2-135m-instruct", "gemma-3-270m", "tiny-ring"])
+        // The bundled model resolves to the checkout's folder, wherever the cache is.
+        #expect(try catalog.resolve("tiny-ring").hasSuffix("/models/tiny-ring"))
     }
 }
