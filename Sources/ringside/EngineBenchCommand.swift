@@ -42,7 +42,7 @@ struct EngineBench: AsyncParsableCommand {
             _ = try await run(engine, prompts: prompts, outputLen: outputLen)
             let wall = Date().timeIntervalSince(t0)
             let events = engine.recorder.read(&cursor)
-            let gaps = DeviceGaps(events)
+            let gaps = GapStats(events)
             if ProcessInfo.processInfo.environment["RINGSIDE_DUMP_EVENTS"] != nil {
                 let spans = events.filter { $0.kind == .begin || $0.kind == .end }
                 let t0 = spans[min(400, spans.count - 1)].time
@@ -73,7 +73,7 @@ struct EngineBench: AsyncParsableCommand {
             }
             print(String(format: "concurrency %2d: %6.1f decode t/s aggregate (%.1f t/s end to end, %.2f s)  gap p50 %@ p99 %@ prefill->decode %@  (overlap %@)",
                          c, decode.tokensPerSecond, Double(c * outputLen) / wall, wall,
-                         gaps.describe(0.5), gaps.describe(0.99), gaps.prefillToDecode(),
+                         gaps.describe(0.5), gaps.describe(0.99), gaps.prefillToDecodeMedian(),
                          noOverlap ? "off" : "on"))
         }
     }
@@ -105,31 +105,13 @@ struct EngineBench: AsyncParsableCommand {
     }
 }
 
-/// Device idle time between the end of one device batch and the start of the next.
-struct DeviceGaps {
-    var gaps: [(us: Double, from: SpanKind, to: SpanKind)] = []
-
-    init(_ events: [Event]) {
-        var lastEnd: (UInt64, SpanKind)?
-        for e in events where e.lane == .device && e.span.isBatch {
-            if e.kind == .begin, let (t, k) = lastEnd { gaps.append((Double(e.time &- t) / 1000, k, e.span)) }
-            if e.kind == .end { lastEnd = (e.time, e.span) }
-        }
-    }
-
-    func percentile(_ p: Double, _ xs: [Double]) -> Double? {
-        guard !xs.isEmpty else { return nil }
-        let s = xs.sorted()
-        return s[min(s.count - 1, Int(Double(s.count - 1) * p))]
-    }
-
+extension GapStats {
     func describe(_ p: Double) -> String {
-        percentile(p, gaps.map(\.us)).map { String(format: "%.0f us", $0) } ?? "-"
+        percentile(p * 100).map { String(format: "%.0f us", $0) } ?? "-"
     }
 
-    func prefillToDecode() -> String {
-        let xs = gaps.filter { ($0.from == .prefill || $0.from == .mixed) && $0.to == .decode }.map(\.us)
-        return percentile(0.5, xs).map { String(format: "%.0f us", $0) } ?? "-"
+    func prefillToDecodeMedian() -> String {
+        Percentile.of(prefillToDecode, 50).map { String(format: "%.0f us", $0) } ?? "-"
     }
 }
 
