@@ -20,6 +20,14 @@
 #define RS_SPIN_NS 2000000LL
 /* Spinning longer than this means whoever we wait for is probably off the CPU. */
 #define RS_YIELD_NS 200000LL
+/* A worker that finishes this long after the issuer is being starved of a core (the machine has
+ * more runnable threads than cores); regions then run on the issuer alone for a while, since a
+ * barrier per region under oversubscription costs a scheduler slice each time. */
+#define RS_STALL_NS 1000000LL
+#define RS_SERIAL_BACKOFF_NS 50000000LL
+
+/* Guarded by issue_mutex. */
+static int64_t serial_until = 0;
 
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 static int pool_threads = 0;
@@ -121,6 +129,11 @@ void rs_parallel(rs_task_fn fn, void *ctx) {
         return;
     }
     pthread_mutex_lock(&issue_mutex);
+    if (serial_until != 0 && now_ns() < serial_until) {
+        fn(ctx, 0, 1);
+        pthread_mutex_unlock(&issue_mutex);
+        return;
+    }
     job_fn = fn;
     job_ctx = ctx;
     atomic_store_explicit(&pending, pool_threads - 1, memory_order_relaxed);
@@ -135,6 +148,7 @@ void rs_parallel(rs_task_fn fn, void *ctx) {
         pthread_mutex_unlock(&sleep_mutex);
     }
     fn(ctx, 0, pool_threads);
+    const int64_t own_done = now_ns();
     int64_t wait_start = 0;
     for (int i = 0; atomic_load_explicit(&pending, memory_order_acquire) > 0; i++) {
         cpu_relax();
@@ -143,6 +157,7 @@ void rs_parallel(rs_task_fn fn, void *ctx) {
             else if (now_ns() - wait_start > RS_YIELD_NS) sched_yield();
         }
     }
+    if (now_ns() - own_done > RS_STALL_NS) serial_until = now_ns() + RS_SERIAL_BACKOFF_NS;
     pthread_mutex_unlock(&issue_mutex);
 }
 
