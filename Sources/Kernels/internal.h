@@ -23,6 +23,10 @@ float *rs_scratch(int64_t floats);
  * (tasks running on that same thread use rs_scratch). */
 float *rs_scratch_outer(int64_t floats);
 
+/* Rows [r0, r1) of y = x W^T for T tokens through the matrix-vector kernels (matmul.c). */
+void rs_gemv_rows(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T,
+                  int64_t r0, int64_t r1);
+
 #if RS_X86
 RS_AVX512 void rs_dequantize_row_avx512(int type, const void *src, float *dst, int64_t n);
 RS_AVX512 __m512 rs_exp512(__m512 x);

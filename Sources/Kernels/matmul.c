@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "decode_avx512.h"
 #include "internal.h"
 
 #define MAX_JOBS 8
@@ -59,57 +60,6 @@ static void gemv_rows_generic(const rs_matmul_job *j, const float *x, int64_t ld
 }
 
 #if RS_X86
-
-RS_AVX512 static inline float f16s(const uint8_t *p) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    return _cvtsh_ss(h);
-}
-
-/* Decodes block b of a row into two vectors of 16 weights. One switch per block is cheap next
- * to the 2*T FMAs that follow, and keeps a single loop for all fused types. */
-#define DECODE_BLOCK(TYPE, row, b, w0, w1)                                                        \
-    do {                                                                                          \
-        if ((TYPE) == RS_TYPE_Q4_1) {                                                             \
-            const uint8_t *bp = (row) + (b) * 20;                                                 \
-            const __m512 d = _mm512_set1_ps(f16s(bp)), m = _mm512_set1_ps(f16s(bp + 2));         \
-            const __m128i q = _mm_loadu_si128((const __m128i *)(bp + 4));                         \
-            const __m128i lo = _mm_and_si128(q, _mm_set1_epi8(0x0F));                             \
-            const __m128i hi = _mm_and_si128(_mm_srli_epi16(q, 4), _mm_set1_epi8(0x0F));          \
-            w0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(lo)), d, m);            \
-            w1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(hi)), d, m);            \
-        } else if ((TYPE) == RS_TYPE_Q4_0) {                                                      \
-            const uint8_t *bp = (row) + (b) * 18;                                                 \
-            const __m512 d = _mm512_set1_ps(f16s(bp));                                            \
-            const __m128i q = _mm_loadu_si128((const __m128i *)(bp + 2));                         \
-            const __m128i lo = _mm_sub_epi8(_mm_and_si128(q, _mm_set1_epi8(0x0F)), _mm_set1_epi8(8)); \
-            const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(q, 4), _mm_set1_epi8(0x0F)), \
-                                            _mm_set1_epi8(8));                                    \
-            w0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(lo)), d);                 \
-            w1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(hi)), d);                 \
-        } else if ((TYPE) == RS_TYPE_Q8_0) {                                                      \
-            const uint8_t *bp = (row) + (b) * 34;                                                 \
-            const __m512 d = _mm512_set1_ps(f16s(bp));                                            \
-            w0 = _mm512_mul_ps(                                                                   \
-                _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(bp + 2)))), d); \
-            w1 = _mm512_mul_ps(                                                                   \
-                _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(bp + 18)))), d); \
-        } else if ((TYPE) == RS_TYPE_F16) {                                                       \
-            const uint8_t *bp = (row) + (b) * 64;                                                 \
-            w0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)bp));                        \
-            w1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(bp + 32)));                 \
-        } else if ((TYPE) == RS_TYPE_BF16) {                                                      \
-            const uint8_t *bp = (row) + (b) * 64;                                                 \
-            w0 = _mm512_castsi512_ps(_mm512_slli_epi32(                                           \
-                _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)bp)), 16));             \
-            w1 = _mm512_castsi512_ps(_mm512_slli_epi32(                                           \
-                _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(bp + 32))), 16));      \
-        } else { /* F32 */                                                                        \
-            const float *fp = (const float *)(row) + (b) * 32;                                    \
-            w0 = _mm512_loadu_ps(fp);                                                             \
-            w1 = _mm512_loadu_ps(fp + 16);                                                        \
-        }                                                                                         \
-    } while (0)
 
 /* T is a compile-time constant at every call site, so the accumulators live in registers.
  * Two blocks per iteration into four accumulators per token: one accumulator would chain every
@@ -194,8 +144,8 @@ RS_AVX512 static void gemv_rows_dequant(const rs_matmul_job *j, const float *x, 
 
 #endif /* RS_X86 */
 
-static void gemv_rows(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T,
-                      int64_t r0, int64_t r1) {
+void rs_gemv_rows(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T,
+                  int64_t r0, int64_t r1) {
 #if RS_X86
     if (rs_have_avx512() && cols % 32 == 0) {
         switch (j->type) {
@@ -247,7 +197,7 @@ static void matmul_task(void *p, int ith, int nth) {
         const int64_t r0 = (k - first) * c->chunk_rows;
         const int64_t r1 = r0 + c->chunk_rows < j->rows ? r0 + c->chunk_rows : j->rows;
         if (gemv)
-            gemv_rows(j, c->x, c->ldx, c->cols, c->n_tokens, r0, r1);
+            rs_gemv_rows(j, c->x, c->ldx, c->cols, c->n_tokens, r0, r1);
         else
             gemm_panel(j, c->x, c->ldx, c->cols, c->n_tokens, r0, r1);
     }

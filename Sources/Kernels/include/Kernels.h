@@ -70,6 +70,27 @@ void rs_matmul(const rs_matmul_job *jobs, int njobs, const float *x, int64_t ldx
 int rs_matmul_gemv_max_tokens(void);
 void rs_matmul_set_gemv_max_tokens(int n);
 
+/* One weight of a grouped (Mixture-of-Experts) product: expert e's matrix is w[e], `rows`
+ * rows `row_bytes` apart; every expert has the same type and shape. */
+typedef struct {
+    int type;
+    const void *const *w;
+    int64_t row_bytes;
+    int64_t rows;
+    float *y;          /* y[i * ldy + r] for activation row i, indexed like x */
+    int64_t ldy;
+    int accumulate;
+} rs_grouped_job;
+
+/* For each group g < ngroups and each job: the activation rows first[g] ..< first[g] + count[g]
+ * times expert experts[g]'s matrix, all groups in one parallel region. */
+void rs_grouped_matmul(const rs_grouped_job *jobs, int njobs, const int32_t *experts,
+                       const int64_t *first, const int64_t *count, int64_t ngroups,
+                       const float *x, int64_t ldx, int64_t cols);
+
+/* 1 when rs_grouped_matmul computes this weight type at this width on this CPU. */
+int rs_grouped_supported(int type, int64_t cols);
+
 /* ---- attention ------------------------------------------------------------------------ */
 
 typedef struct {

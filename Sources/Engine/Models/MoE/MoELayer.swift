@@ -29,6 +29,9 @@ final class MoELayer: @unchecked Sendable {
     let logits = FloatBuffer(count: 0), weights = FloatBuffer(count: 0)
     private let xs = FloatBuffer(count: 0), g = FloatBuffer(count: 0), u = FloatBuffer(count: 0), ys = FloatBuffer(count: 0)
     var ids: [Int32] = [], offsets: [Int] = [], order: [Int32] = [], fill: [Int] = []
+    /// The experts' matrices as the grouped kernel takes them; nil when it cannot run them.
+    private let table: ExpertTable?
+    private var active: [Int32], activeFirst: [Int64], activeCount: [Int64]
 
     init(router: Router, routerWeight: WeightMatrix, experts: [Expert], shared: Expert?, hidden: Int) {
         self.router = router
@@ -37,6 +40,10 @@ final class MoELayer: @unchecked Sendable {
         self.shared = shared
         self.hidden = hidden
         counts = Array(repeating: 0, count: experts.count)
+        table = ExpertTable(experts)
+        active = Array(repeating: 0, count: experts.count)
+        activeFirst = Array(repeating: 0, count: experts.count)
+        activeCount = Array(repeating: 0, count: experts.count)
     }
 
     func resetCounts() { for i in counts.indices { counts[i] = 0 } }
@@ -85,9 +92,21 @@ final class MoELayer: @unchecked Sendable {
         for (row, p) in order[0 ..< pairs].enumerated() {
             (xs.pointer + row * d).update(from: h + (Int(p) / k) * d, count: d)
         }
-        for x in 0 ..< e where offsets[x + 1] > offsets[x] {
-            let first = offsets[x], rows = offsets[x + 1] - first
-            Self.run(experts[x], xs.pointer + first * d, ldx: d, n: rows, into: ys.pointer + first * d, accumulate: false, g: g, u: u)
+        if let table {
+            var groups = 0
+            for x in 0 ..< e where offsets[x + 1] > offsets[x] {
+                active[groups] = Int32(x)
+                activeFirst[groups] = Int64(offsets[x])
+                activeCount[groups] = Int64(offsets[x + 1] - offsets[x])
+                groups += 1
+            }
+            table.run(xs.pointer, pairs: pairs, hidden: d, experts: active, first: activeFirst, count: activeCount,
+                      groups: groups, into: ys.pointer, g: g, u: u)
+        } else {
+            for x in 0 ..< e where offsets[x + 1] > offsets[x] {
+                let first = offsets[x], rows = offsets[x + 1] - first
+                Self.run(experts[x], xs.pointer + first * d, ldx: d, n: rows, into: ys.pointer + first * d, accumulate: false, g: g, u: u)
+            }
         }
         for (row, p) in order[0 ..< pairs].enumerated() {
             let w = weights.pointer[Int(p)]
@@ -121,5 +140,68 @@ final class MoELayer: @unchecked Sendable {
         matmul(x, ldx: ldx, tokens: n, cols: ex.gate.cols, ex.gate.job(into: g.pointer, ldy: f), ex.up.job(into: u.pointer, ldy: f))
         rs_silu_mul(g.pointer, u.pointer, g.pointer, Int64(n * f))
         matmul(g.pointer, ldx: f, tokens: n, cols: f, ex.down.job(into: y, ldy: d, accumulate: accumulate))
+    }
+}
+
+/// Every expert's gate, up and down matrices as pointer tables for `rs_grouped_matmul`, which
+/// runs all of a step's experts in two parallel regions instead of two per expert.
+final class ExpertTable: @unchecked Sendable {
+    // Immutable after init; the pointers point into the model's weights, which outlive it.
+    private let gate, up, down: UnsafeMutablePointer<UnsafeRawPointer?>
+    private let template: Expert
+
+    /// nil unless every expert has one type and shape that the grouped kernel computes.
+    init?(_ experts: [Expert]) {
+        guard let t = experts.first else { return nil }
+        let same = experts.allSatisfy {
+            $0.gate.type == t.gate.type && $0.up.type == t.up.type && $0.down.type == t.down.type
+                && $0.inter == t.inter && $0.gate.cols == t.gate.cols && $0.down.cols == t.down.cols
+        }
+        guard same, rs_grouped_supported(Int32(t.gate.type.rawValue), Int64(t.gate.cols)) != 0,
+              rs_grouped_supported(Int32(t.up.type.rawValue), Int64(t.up.cols)) != 0,
+              rs_grouped_supported(Int32(t.down.type.rawValue), Int64(t.down.cols)) != 0 else { return nil }
+        template = t
+        gate = .allocate(capacity: experts.count)
+        up = .allocate(capacity: experts.count)
+        down = .allocate(capacity: experts.count)
+        for (i, ex) in experts.enumerated() {
+            gate[i] = ex.gate.data
+            up[i] = ex.up.data
+            down[i] = ex.down.data
+        }
+    }
+
+    deinit {
+        gate.deallocate()
+        up.deallocate()
+        down.deallocate()
+    }
+
+    private func job(_ table: UnsafeMutablePointer<UnsafeRawPointer?>, _ m: WeightMatrix, into y: UnsafeMutablePointer<Float>, ldy: Int) -> rs_grouped_job {
+        rs_grouped_job(type: Int32(m.type.rawValue), w: UnsafePointer(table), row_bytes: Int64(m.rowBytes), rows: Int64(m.rows),
+                       y: y, ldy: Int64(ldy), accumulate: 0)
+    }
+
+    /// ys = experts(xs) for `pairs` rows sorted by expert: group i is rows first[i] ..< first[i] + count[i].
+    func run(_ xs: UnsafePointer<Float>, pairs: Int, hidden d: Int, experts: [Int32], first: [Int64], count: [Int64],
+             groups: Int, into ys: UnsafeMutablePointer<Float>, g: FloatBuffer, u: FloatBuffer) {
+        let f = template.inter
+        g.reserve(pairs * f)
+        u.reserve(pairs * f)
+        experts.withUnsafeBufferPointer { ids in
+            first.withUnsafeBufferPointer { fs in
+                count.withUnsafeBufferPointer { cs in
+                    var gateUp = (job(gate, template.gate, into: g.pointer, ldy: f), job(up, template.up, into: u.pointer, ldy: f))
+                    withUnsafePointer(to: &gateUp) {
+                        $0.withMemoryRebound(to: rs_grouped_job.self, capacity: 2) {
+                            rs_grouped_matmul($0, 2, ids.baseAddress, fs.baseAddress, cs.baseAddress, Int64(groups), xs, Int64(d), Int64(d))
+                        }
+                    }
+                    rs_silu_mul(g.pointer, u.pointer, g.pointer, Int64(pairs * f))
+                    var downJob = job(down, template.down, into: ys, ldy: d)
+                    rs_grouped_matmul(&downJob, 1, ids.baseAddress, fs.baseAddress, cs.baseAddress, Int64(groups), g.pointer, Int64(f), Int64(f))
+                }
+            }
+        }
     }
 }
