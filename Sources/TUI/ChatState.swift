@@ -18,7 +18,7 @@ public struct Turn: Equatable, Sendable {
     }
 }
 
-/// Everything the chat screen shows; `ChatView.render` is a pure function of it.
+/// Everything the chat pane shows; `ChatPane.render` is a pure function of it.
 public struct ChatState: Equatable, Sendable {
     public var modelName: String
     public var turns: [Turn] = []
@@ -53,11 +53,8 @@ public struct ChatState: Equatable, Sendable {
     public mutating func moveCursor(_ delta: Int) { cursor = max(0, min(input.count, cursor + delta)) }
 }
 
-/// Lays the chat screen out. Pure: same state and size, same cells.
+/// The transcript as wrapped, styled lines. Pure: same state and width, same lines.
 public enum ChatView {
-    public static let minWidth = 40
-    public static let minHeight = 8
-
     /// The conversation as styled lines wrapped to `width`.
     static func transcript(_ s: ChatState, width: Int, theme: Theme) -> [(String, CellStyle)] {
         let base = CellStyle(fg: theme["main_fg"], bg: theme["main_bg"])
@@ -95,57 +92,5 @@ public enum ChatView {
     /// what new text added.
     public static func transcriptLineCount(_ s: ChatState, width: Int) -> Int {
         transcript(s, width: width, theme: .builtInDefault).count
-    }
-
-    /// Returns the buffer and where the cursor goes.
-    public static func render(_ s: ChatState, width: Int, height: Int, theme: Theme) -> (ScreenBuffer, (x: Int, y: Int)?) {
-        var buf = ScreenBuffer(width: width, height: height)
-        let base = CellStyle(fg: theme["main_fg"], bg: theme["main_bg"])
-        buf.fill(x: 0, y: 0, width: width, height: height, style: base)
-        guard width >= minWidth, height >= minHeight else {
-            let msg = "terminal too small (\(width)x\(height)); need \(minWidth)x\(minHeight)"
-            for (i, line) in wrap(msg, width: max(width, 1)).enumerated() {
-                buf.put(line, x: 0, y: height / 2 + i - 1, style: base)
-            }
-            return (buf, nil)
-        }
-        var title = base
-        title.fg = theme["title"]
-        title.bg = theme["selected_bg"]
-        title.bold = true
-        buf.fill(x: 0, y: 0, width: width, height: 1, style: title)
-        let status = s.generating ? "generating…" : "ready"
-        buf.put(" ringside · \(s.modelName) · \(status)", x: 0, y: 0, style: title)
-
-        let lines = transcript(s, width: width, theme: theme)
-        let area = height - 4
-        let maxScroll = max(0, lines.count - area)
-        let scroll = min(s.scrollBack, maxScroll)
-        let first = max(0, lines.count - area - scroll)
-        for (row, i) in (first ..< min(lines.count, first + area)).enumerated() {
-            buf.put(lines[i].0, x: 1, y: 1 + row, style: lines[i].1)
-        }
-
-        var dim = base
-        dim.fg = theme["inactive_fg"]
-        var line = dim
-        line.fg = theme["div_line"]
-        buf.put(String(repeating: "─", count: width), x: 0, y: height - 3, style: line)
-        if !s.footer.isEmpty { buf.put(" \(s.footer) ", x: 2, y: height - 3, style: dim) }
-        if scroll > 0 { buf.put(" ↑ \(scroll) lines ", x: width - 16, y: height - 3, style: dim) }
-
-        // Input line, scrolled horizontally to keep the cursor visible.
-        let prompt = "› "
-        var hi = base
-        hi.fg = theme["hi_fg"]
-        buf.put(prompt, x: 1, y: height - 2, style: hi)
-        let room = width - 4
-        let chars = Array(s.input)
-        let start = max(0, s.cursor - room + 1)
-        let visible = String(chars[start ..< min(chars.count, start + room)])
-        buf.put(visible, x: 3, y: height - 2, style: base)
-        let cursorX = 3 + ScreenBuffer.columns(of: String(chars[start ..< s.cursor]))
-        buf.put("Enter send · Esc cancel · PgUp/PgDn scroll · Ctrl-C quit", x: 1, y: height - 1, style: dim)
-        return (buf, (cursorX, height - 2))
     }
 }

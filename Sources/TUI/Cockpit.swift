@@ -23,6 +23,14 @@ public struct CockpitFrame: Sendable, Equatable {
 
 /// Lays out and draws a whole frame. Pure: the app flushes the result with `CursesTerminal`.
 public enum Cockpit {
+    /// The columns the chat transcript wraps at on a screen this size (nil when the chat pane is
+    /// hidden or the screen is too small).
+    public static func chatTextWidth(_ f: CockpitFrame, width: Int, height: Int) -> Int? {
+        guard case let .panes(_, _, panes) = Layout.compute(width: width, height: height, shown: f.shown),
+              let r = panes[.chat] else { return nil }
+        return r.inset(1).width
+    }
+
     public static func render(_ f: CockpitFrame, width: Int, height: Int, theme: Theme,
                               keymap: Keymap = .cockpit) -> (ScreenBuffer, (x: Int, y: Int)?) {
         var buf = ScreenBuffer(width: width, height: height)

@@ -25,6 +25,8 @@ public final class CockpitApp {
     /// Sent inputs, oldest first; Up and Down walk them in the input line.
     var history: [String] = []
     var historyIndex: Int?
+    /// The terminal's size at the last frame: streamed text is wrapped at the chat pane's width.
+    var screen = (width: 80, height: 24)
 
     public init(engine: Engine, modelName: String, themes: ThemeCatalog, theme: Theme, loader: @escaping Loader) {
         self.engine = engine
@@ -55,6 +57,7 @@ public final class CockpitApp {
                 if !handle(key) { return }
             }
             _ = term.pollResize()
+            screen = (term.width, term.height)
             pump()
             checkPicker()
             let state = (frame, term.width, term.height, theme.name)
@@ -95,7 +98,8 @@ public final class CockpitApp {
         guard !u.text.isEmpty || !u.reasoning.isEmpty || u.done || u.tokens > 0 else { return }
         var turns = frame.chat.turns
         let i = turns.count - 1
-        let width = 80
+        // Scrolled back, the view stays on the same lines while the answer grows below them.
+        let width = Cockpit.chatTextWidth(frame, width: screen.width, height: screen.height) ?? 80
         let before = frame.chat.scrollBack > 0 ? ChatView.transcriptLineCount(frame.chat, width: width) : 0
         turns[i].reasoning += u.reasoning
         if !u.reasoning.isEmpty { turns[i].reasoningTokens += u.tokens }

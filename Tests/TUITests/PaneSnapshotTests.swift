@@ -1,3 +1,4 @@
+import Foundation
 import Profiler
 import Testing
 @testable import TUI
@@ -153,5 +154,32 @@ struct PaneSnapshotTests {
         #expect(s.evictedTokens == 6 * 256)
         let lastQuery = Double(400 + (239 % 5) * 40)
         #expect(s.lastRequestHitRate == Double(min(Int64(lastQuery) * 9 / 10, Int64(lastQuery) * 239 / 240 + Int64((239 * 13) % 50))) / lastQuery)
+    }
+}
+
+extension PaneSnapshotTests {
+    /// The width the app wraps streamed text at (to keep a scrolled-back view still) is the width
+    /// the chat pane draws at: every transcript line wrapped at it appears on screen as drawn.
+    @Test(arguments: [(80, 24), (120, 40), (160, 48), (230, 60)])
+    func chatTextWidthIsTheDrawnWidth(w: Int, h: Int) throws {
+        var chat = ChatState(modelName: "m")
+        chat.turns = [Turn(role: .user, text: "Tell me a long story."),
+                      Turn(role: .assistant, text: String(repeating: "0123456789", count: 30))]
+        let f = CockpitFrame(chat: chat, shape: ExpertShape(modelName: "m", layers: 1, experts: 0))
+        let width = try #require(Cockpit.chatTextWidth(f, width: w, height: h))
+        let (buf, _) = Cockpit.render(f, width: w, height: h, theme: theme)
+        let screen = buf.lines.joined(separator: "\n")
+        // The lines that fit above the divider and the input line; the rest is scrolled away.
+        guard case let .panes(_, _, panes) = Layout.compute(width: w, height: h, shown: f.shown), let rect = panes[.chat] else {
+            Issue.record("no chat pane at \(w)x\(h)")
+            return
+        }
+        let visible = ChatView.transcript(chat, width: width, theme: theme).map(\.0).suffix(rect.height - 4)
+        let wrapped = visible.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        #expect(wrapped.count >= 2)
+        for line in wrapped { #expect(screen.contains(line), "\(w)x\(h): \"\(line)\" not drawn as such") }
+        // One word of 300 characters breaks at the width itself: one column less draws differently.
+        let narrower = ChatView.transcript(chat, width: width - 1, theme: theme).map(\.0)
+        #expect(narrower.contains { !$0.isEmpty && !screen.contains($0) })
     }
 }

@@ -23,10 +23,17 @@ struct ScreenBufferTests {
         #expect(wrap("東京東京東京", width: 4) == ["東京", "東京", "東京"])
     }
 
-    @Test func tooSmallTerminalGetsAMessage() {
-        let (buf, cursor) = ChatView.render(ChatState(modelName: "m"), width: 30, height: 5, theme: .builtInDefault)
-        #expect(cursor == nil)
-        #expect(buf.lines.joined().contains("terminal too small (30x5)"))
+    /// The chat pane alone in a buffer of `width` x `height`.
+    func chat(_ s: ChatState, width: Int, height: Int) -> (ScreenBuffer, (x: Int, y: Int)?) {
+        var buf = ScreenBuffer(width: width, height: height)
+        let cursor = ChatPane.render(into: &buf, rect: Rect(x: 0, y: 0, width: width, height: height), theme: .builtInDefault, state: s)
+        return (buf, cursor)
+    }
+
+    @Test func aPaneTooSmallForTextHasNoCursor() {
+        #expect(chat(ChatState(modelName: "m"), width: 9, height: 12).1 == nil)
+        #expect(chat(ChatState(modelName: "m"), width: 40, height: 4).1 == nil)
+        #expect(chat(ChatState(modelName: "m"), width: 10, height: 5).1 != nil)
     }
 
     @Test func chatLayoutShowsTurnsInputAndCursor() {
@@ -34,26 +41,27 @@ struct ScreenBufferTests {
         s.turns = [Turn(role: .user, text: "hi"), Turn(role: .assistant, text: "Hello! How can I help?")]
         for c in "next question" { s.insert(c) }
         s.moveCursor(-9)
-        let (buf, cursor) = ChatView.render(s, width: 60, height: 12, theme: .builtInDefault)
+        let (buf, cursor) = chat(s, width: 60, height: 12)
         let lines = buf.lines
-        #expect(lines[0].hasPrefix(" ringside · SmolLM2 · ready"))
+        #expect(lines[0].contains("1 chat · SmolLM2 · ready"))
         #expect(lines[1].contains("you › hi"))
         #expect(lines[3].contains("Hello! How can I help?"))
         #expect(lines[10].contains("› next question"))
-        #expect(cursor?.y == 10 && cursor?.x == 3 + 4)
+        // Inside the border, after "› ", four characters in.
+        #expect(cursor?.y == 10 && cursor?.x == 1 + 2 + 4)
     }
 
     @Test func scrollingKeepsTheViewWhileNewTextArrives() {
         var s = ChatState(modelName: "m")
         s.turns = (0 ..< 30).map { Turn(role: .assistant, text: "line \($0)") }
-        let bottom = ChatView.render(s, width: 40, height: 10, theme: .builtInDefault).0.lines
+        let bottom = chat(s, width: 40, height: 10).0.lines
         #expect(bottom[5].contains("line 29"))
         s.scrollBack = 4
-        let up = ChatView.render(s, width: 40, height: 10, theme: .builtInDefault).0.lines
+        let up = chat(s, width: 40, height: 10).0.lines
         #expect(up[1].contains("line 25") && !up.joined().contains("line 29"))
         s.turns.append(Turn(role: .assistant, text: "line 30"))
         s.scrollBack += 2  // the app adds the new lines to scrollBack while the user reads
-        let still = ChatView.render(s, width: 40, height: 10, theme: .builtInDefault).0.lines
+        let still = chat(s, width: 40, height: 10).0.lines
         #expect(still[1].contains("line 25"))
     }
 

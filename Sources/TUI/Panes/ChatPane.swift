@@ -1,5 +1,5 @@
 /// The chat as one pane of the cockpit: the transcript, a divider with the last answer's
-/// speed, and the input line. The full-screen `ChatView.render` stays for the plain chat.
+/// speed, and the input line.
 public enum ChatPane {
     /// Draws into `rect`; returns where the text cursor goes (nil when the pane is too small).
     @discardableResult
