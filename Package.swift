@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Layers (arrows point down only): ringside -> TUI -> Engine -> Kernels/COpenBLAS.
+// Layers (arrows point down only): ringside -> TUI, BenchKit -> Engine -> Kernels/COpenBLAS.
 // See docs/ARCHITECTURE.md.
 let package = Package(
     name: "Ringside",
@@ -36,9 +36,13 @@ let package = Package(
         .target(
             name: "TUI", dependencies: ["Engine", "Profiler", "CNcursesw"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
+        // Load shapes, the HTTP/SSE client and the report of `ringside bench`.
+        .target(
+            name: "BenchKit", dependencies: ["Engine", "Profiler"],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(
             name: "ringside",
-            dependencies: ["Engine", "TUI", "Profiler", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Engine", "TUI", "Profiler", "BenchKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "ProfilerTests", dependencies: ["Profiler"],
@@ -46,6 +50,9 @@ let package = Package(
         .testTarget(
             name: "EngineTests", dependencies: ["Engine", "Kernels", "Profiler"],
             resources: [.copy("Fixtures")],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(
+            name: "BenchKitTests", dependencies: ["BenchKit", "Engine", "Profiler"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "TUITests", dependencies: ["TUI", "Profiler"],

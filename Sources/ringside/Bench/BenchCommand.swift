@@ -1,4 +1,5 @@
 import ArgumentParser
+import BenchKit
 import Engine
 import Foundation
 import Profiler

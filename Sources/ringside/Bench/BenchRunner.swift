@@ -1,18 +1,6 @@
+import BenchKit
 import Engine
 import Foundation
-
-/// What happened to one request.
-struct RequestResult: Sendable {
-    var ok = false
-    var error: String?
-    var promptTokens = 0
-    var cachedTokens: Int?
-    var outputTokens = 0
-    /// Seconds: time to first output, gaps between later outputs, whole request.
-    var ttft = 0.0
-    var itls: [Double] = []
-    var e2e = 0.0
-}
 
 /// At most `limit` requests in flight (nil: no limit).
 actor Limiter {

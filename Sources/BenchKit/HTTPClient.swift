@@ -6,14 +6,14 @@ import Glibc
 /// A small HTTP/1.1 client for `bench --url`: one POST per connection, the response body
 /// streamed as server-sent-event payloads. Plain sockets, because the load generator must
 /// see every chunk the moment it arrives (time to first token, inter-token latency).
-struct HTTPClient: Sendable {
-    enum Failure: Error, CustomStringConvertible {
+public struct HTTPClient: Sendable {
+    public enum Failure: Error, CustomStringConvertible {
         case badURL(String)
         case connect(String)
         case status(Int, String)
         case protocolError(String)
 
-        var description: String {
+        public var description: String {
             switch self {
             case .badURL(let u): "not an http:// URL with a host: \(u)"
             case .connect(let m): "cannot connect: \(m)"
@@ -27,7 +27,7 @@ struct HTTPClient: Sendable {
     let port: UInt16
     let basePath: String
 
-    init(url: String) throws {
+    public init(url: String) throws {
         guard let u = URL(string: url), u.scheme == "http", let host = u.host else { throw Failure.badURL(url) }
         self.host = host
         port = UInt16(u.port ?? 80)
@@ -36,7 +36,7 @@ struct HTTPClient: Sendable {
 
     /// POSTs `body` to `path` and yields each `data:` payload of the event stream (or the
     /// whole body once, when the server does not stream).
-    func streamEvents(path: String, body: Data) -> AsyncThrowingStream<String, any Error> {
+    public func streamEvents(path: String, body: Data) -> AsyncThrowingStream<String, any Error> {
         let (stream, continuation) = AsyncThrowingStream<String, any Error>.makeStream()
         let request = self
         let t = Thread {

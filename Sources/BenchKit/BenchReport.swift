@@ -2,38 +2,38 @@ import Foundation
 import Profiler
 
 /// The figures `bench` prints and writes, under `bench_serving`'s names.
-struct BenchReport: Encodable {
-    struct HostGap: Encodable {
-        var p50: Double?
-        var p99: Double?
-        var prefill_to_decode_p50: Double?
+public struct BenchReport: Encodable {
+    public struct HostGap: Encodable {
+        public var p50: Double?
+        public var p99: Double?
+        public var prefill_to_decode_p50: Double?
     }
 
-    var backend: String
-    var workload: String
-    var completed = 0
-    var failed = 0
-    var duration_s = 0.0
-    var total_input_tokens = 0
-    var total_output_tokens = 0
-    var request_throughput = 0.0
-    var input_throughput = 0.0
-    var output_throughput = 0.0
-    var mean_ttft_ms: Double?
-    var median_ttft_ms: Double?
-    var p99_ttft_ms: Double?
-    var mean_itl_ms: Double?
-    var median_itl_ms: Double?
-    var p99_itl_ms: Double?
-    var mean_e2e_latency_ms: Double?
-    var cache_hit_rate: Double?
+    public var backend: String
+    public var workload: String
+    public var completed = 0
+    public var failed = 0
+    public var duration_s = 0.0
+    public var total_input_tokens = 0
+    public var total_output_tokens = 0
+    public var request_throughput = 0.0
+    public var input_throughput = 0.0
+    public var output_throughput = 0.0
+    public var mean_ttft_ms: Double?
+    public var median_ttft_ms: Double?
+    public var p99_ttft_ms: Double?
+    public var mean_itl_ms: Double?
+    public var median_itl_ms: Double?
+    public var p99_itl_ms: Double?
+    public var mean_e2e_latency_ms: Double?
+    public var cache_hit_rate: Double?
     // In-process engine only.
-    var overlap_ratio: Double?
-    var host_gap_us: HostGap?
-    var kv_pages_peak: Int?
-    var errors: [String] = []
+    public var overlap_ratio: Double?
+    public var host_gap_us: HostGap?
+    public var kv_pages_peak: Int?
+    public var errors: [String] = []
 
-    init(backend: String, workload: String, results: [RequestResult], duration: Double) {
+    public init(backend: String, workload: String, results: [RequestResult], duration: Double) {
         self.backend = backend
         self.workload = workload
         let ok = results.filter(\.ok)
@@ -65,7 +65,7 @@ struct BenchReport: Encodable {
     }
 
     /// Scheduler figures from the engine's own timeline.
-    mutating func addEngineEvents(_ events: [Event]) {
+    public mutating func addEngineEvents(_ events: [Event]) {
         let spans = Spans.pair(events)
         overlap_ratio = Overlap.ratio(spans: spans)
         let gaps = GapStats(spans: spans)
@@ -74,7 +74,7 @@ struct BenchReport: Encodable {
         kv_pages_peak = Totals(events).peaks[.kvPagesUsed].map(Int.init)
     }
 
-    var table: String {
+    public var table: String {
         func f(_ x: Double?, _ digits: Int = 2) -> String { x.map { String(format: "%.\(digits)f", $0) } ?? "-" }
         var rows: [(String, String)] = [
             ("Backend", backend), ("Workload", workload),
@@ -109,7 +109,7 @@ struct BenchReport: Encodable {
 
 extension BenchReport {
     /// Every key present, unknown figures as null (a consumer can tell "not measured" from 0).
-    func json() throws -> Data {
+    public func json() throws -> Data {
         let enc = JSONEncoder()
         var obj = try JSONSerialization.jsonObject(with: enc.encode(self)) as? [String: Any] ?? [:]
         for key in ["mean_ttft_ms", "median_ttft_ms", "p99_ttft_ms", "mean_itl_ms", "median_itl_ms", "p99_itl_ms",

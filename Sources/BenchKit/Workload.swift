@@ -2,41 +2,50 @@ import Engine
 
 /// One request of a workload: its prompt as token ids and how many tokens to generate.
 /// Multi-turn requests name their conversation and turn; their prompt grows with the answers.
-struct BenchRequest: Sendable {
-    var prompt: [Int32]
-    var outputLen: Int
-    var conversation = -1
-    var turn = 0
+public struct BenchRequest: Sendable {
+    public var prompt: [Int32]
+    public var outputLen: Int
+    public var conversation = -1
+    public var turn = 0
+
+    public init(prompt: [Int32], outputLen: Int, conversation: Int = -1, turn: Int = 0) {
+        self.prompt = prompt
+        self.outputLen = outputLen
+        self.conversation = conversation
+        self.turn = turn
+    }
 }
 
 /// The shapes of load SGLang's `bench_serving` generates, as token ids (so that the same
 /// workload can go to any server without a tokenizer).
-enum Workload: String, CaseIterable, Sendable {
+public enum Workload: String, CaseIterable, Sendable {
     case random
     case sharedPrefix = "shared-prefix"
     case multiTurn = "multi-turn"
 }
 
-struct WorkloadSpec: Sendable {
-    var kind = Workload.random
-    var numPrompts = 64
-    var inputLen = 128
-    var outputLen = 128
+public struct WorkloadSpec: Sendable {
+    public var kind = Workload.random
+    public var numPrompts = 64
+    public var inputLen = 128
+    public var outputLen = 128
     /// Lengths are uniform in [len * ratio, len]; 1 makes them fixed.
-    var rangeRatio = 1.0
-    var groups = 8
-    var promptsPerGroup = 8
-    var systemPromptLen = 512
-    var questionLen = 64
-    var conversations = 8
-    var turns = 4
-    var seed: UInt64 = 1
+    public var rangeRatio = 1.0
+    public var groups = 8
+    public var promptsPerGroup = 8
+    public var systemPromptLen = 512
+    public var questionLen = 64
+    public var conversations = 8
+    public var turns = 4
+    public var seed: UInt64 = 1
     /// Token ids are drawn from [low, vocab) to stay clear of control tokens.
-    var vocabSize = 32000
+    public var vocabSize = 32000
 
     /// The requests in arrival order. Multi-turn requests after the first turn get their
     /// prompt prefix (the conversation so far) when the previous turn finishes.
-    func requests() -> [BenchRequest] {
+    public init() {}
+
+    public func requests() -> [BenchRequest] {
         var rng = SeededGenerator(seed: seed)
         func tokens(_ n: Int) -> [Int32] {
             let low: UInt64 = 100, span = UInt64(max(vocabSize - 100, 1))

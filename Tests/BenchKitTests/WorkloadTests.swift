@@ -1,0 +1,65 @@
+import BenchKit
+import Testing
+
+@Suite("bench workloads")
+struct WorkloadTests {
+    @Test func randomPromptsHaveTheAskedLengthsAndIds() {
+        var spec = WorkloadSpec()
+        spec.numPrompts = 50
+        spec.inputLen = 40
+        spec.outputLen = 7
+        spec.vocabSize = 500
+        let fixed = spec.requests()
+        #expect(fixed.count == 50)
+        #expect(fixed.allSatisfy { $0.prompt.count == 40 && $0.outputLen == 7 && $0.conversation == -1 })
+        #expect(fixed.allSatisfy { $0.prompt.allSatisfy { $0 >= 100 && $0 < 500 } })
+        spec.rangeRatio = 0.5
+        let ranged = spec.requests()
+        let lengths = ranged.map(\.prompt.count), outputs = ranged.map(\.outputLen)
+        #expect(lengths.allSatisfy { (20 ... 40).contains($0) } && Set(lengths).count > 5)
+        #expect(outputs.allSatisfy { (3 ... 7).contains($0) } && Set(outputs).count > 1)
+    }
+
+    @Test func theSeedDecidesTheTokens() {
+        var spec = WorkloadSpec()
+        spec.numPrompts = 4
+        let a = spec.requests().map(\.prompt), b = spec.requests().map(\.prompt)
+        spec.seed = 2
+        let c = spec.requests().map(\.prompt)
+        #expect(a == b)
+        #expect(a != c)
+    }
+
+    /// Each group's prompts share exactly the system prompt, and the groups arrive interleaved.
+    @Test func sharedPrefixGroupsShareTheirSystemPromptOnly() {
+        var spec = WorkloadSpec()
+        spec.kind = .sharedPrefix
+        spec.groups = 5
+        spec.promptsPerGroup = 6
+        spec.systemPromptLen = 32
+        spec.questionLen = 8
+        let reqs = spec.requests()
+        #expect(reqs.count == 30)
+        #expect(reqs.allSatisfy { $0.prompt.count == 40 })
+        let byPrefix = Dictionary(grouping: reqs.indices) { Array(reqs[$0].prompt.prefix(32)) }
+        #expect(byPrefix.count == 5)
+        #expect(byPrefix.values.allSatisfy { $0.count == 6 })
+        // Questions differ within a group (random 8-token tails colliding is ~impossible).
+        #expect(byPrefix.values.allSatisfy { Set($0.map { reqs[$0].prompt.suffix(8) }).count == 6 })
+        // Interleaved: the first 6 arrivals are not one group.
+        #expect(Set(reqs.prefix(6).map { Array($0.prompt.prefix(32)) }).count > 1)
+    }
+
+    @Test func multiTurnSendsEachConversationOncePerTurnInTurnOrder() {
+        var spec = WorkloadSpec()
+        spec.kind = .multiTurn
+        spec.conversations = 3
+        spec.turns = 4
+        spec.questionLen = 10
+        let reqs = spec.requests()
+        #expect(reqs.count == 12)
+        #expect(reqs.map(\.turn) == reqs.map(\.turn).sorted())
+        for t in 0 ..< 4 { #expect(reqs.filter { $0.turn == t }.map(\.conversation).sorted() == [0, 1, 2]) }
+        #expect(reqs.allSatisfy { $0.prompt.count == 10 })
+    }
+}
