@@ -14,6 +14,8 @@ struct Microbench: ParsableCommand {
     @Flag(name: .long, help: "Time one MoE layer at Ling-mini-2.0's shapes instead: grouped vs dense vs a per-token loop.")
     var moe = false
     @Option(name: .customLong("moe-tokens"), parsing: .upToNextOption) var moeTokens: [Int] = [1, 16, 256]
+    @Option(name: .customLong("moe-paths"), parsing: .upToNextOption, help: "Which of grouped, dense, naive to time.")
+    var moePaths: [String] = MoEBenchmark.Path.allCases.map(\.rawValue)
 
     func run() throws {
         if moe { return runMoE() }
@@ -53,13 +55,13 @@ extension Microbench {
             let out = UnsafeMutablePointer<Float>.allocate(capacity: n * bench.hidden)
             defer { out.deallocate() }
             var med: [MoEBenchmark.Path: Double] = [:]
-            for path in MoEBenchmark.Path.allCases {
+            for path in MoEBenchmark.Path.allCases where moePaths.contains(path.rawValue) {
                 // Dense at many tokens takes seconds; fewer repetitions there.
                 let reps = path == .dense && n > 16 ? 1 : repetitions
                 let times = (0 ... reps).map { _ in x.withUnsafeBufferPointer { bench.time(path, x: $0.baseAddress!, tokens: n, out: out) } }
                 med[path] = times.dropFirst().sorted()[(times.count - 1) / 2] * 1000
             }
-            let g = med[.grouped]!, d = med[.dense]!, nv = med[.naive]!
+            let g = med[.grouped] ?? .nan, d = med[.dense] ?? .nan, nv = med[.naive] ?? .nan
             print(String(format: "%6d %12.2f %11.2f %11.2f %15.2f %14.2f", n, g, d, nv, nv / g, d / g))
         }
     }

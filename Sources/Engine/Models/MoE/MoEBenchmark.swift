@@ -9,11 +9,17 @@ public final class MoEBenchmark: @unchecked Sendable {
     private let storage: UnsafeMutableRawPointer
     private let bytes: Int
     public let hidden: Int
+    /// The naive loop's buffers, kept across calls so that it allocates nothing while timed.
+    /// As locals, swiftc 6.3.1 promoted one to the stack and still released it through the
+    /// runtime (seen in gdb), a crash in `swift_deallocClassInstance` once the other paths had
+    /// run a couple of dozen times first.
+    private let naiveY: FloatBuffer, naiveG = FloatBuffer(count: 0), naiveU = FloatBuffer(count: 0)
 
     /// Ling-mini-2.0's routed experts by default: hidden 2048, 256 experts of 512, top-8 in 4 of
     /// 8 groups, routed scaling 2.5 (MODELS.md 4.1).
     public init(hidden: Int = 2048, experts: Int = 256, inter: Int = 512, topK: Int = 8, groups: Int = 8, topkGroups: Int = 4, seed: UInt64 = 1) {
         self.hidden = hidden
+        naiveY = FloatBuffer(count: hidden)
         let perMatrix = inter * hidden * 2
         bytes = experts * 3 * perMatrix + experts * hidden * 4
         storage = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
@@ -59,7 +65,7 @@ public final class MoEBenchmark: @unchecked Sendable {
     private func naive(_ x: UnsafePointer<Float>, tokens n: Int, into out: UnsafeMutablePointer<Float>) {
         layer.route(x, n: n)
         let k = layer.router.topK, d = hidden
-        let y = FloatBuffer(count: d), g = FloatBuffer(count: 0), u = FloatBuffer(count: 0)
+        let y = naiveY, g = naiveG, u = naiveU
         for t in 0 ..< n {
             for j in 0 ..< k {
                 MoELayer.run(layer.experts[Int(layer.ids[t * k + j])], x + t * d, ldx: d, n: 1, into: y.pointer, accumulate: false, g: g, u: u)
