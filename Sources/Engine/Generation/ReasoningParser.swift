@@ -6,7 +6,8 @@
 /// leading `<think>` is dropped, and output cut off before `</think>` is all reasoning.
 /// `.optional` is the `qwen3` behaviour: reasoning only between a leading `<think>` and
 /// `</think>`. A tag split across deltas is held back until it is resolved, so no delta ever
-/// shows half a tag.
+/// shows half a tag. Whitespace between `</think>` and the answer is dropped, as SGLang's
+/// non-streaming parse strips the answer, so streamed and whole answers read the same.
 public struct ReasoningParser: Sendable {
     public enum Style: String, Sendable { case forced, optional }
 
@@ -17,6 +18,8 @@ public struct ReasoningParser: Sendable {
     /// Still before any answer text: a `<think>` here opens (or, forced, is dropped).
     private var atStart = true
     private var held = ""
+    /// Just past `</think>`: leading whitespace of the answer is dropped.
+    private var answerStart = false
 
     public init(style: Style, start: String = "<think>", end: String = "</think>") {
         self.style = style
@@ -48,12 +51,18 @@ public struct ReasoningParser: Sendable {
                     reasoning += held[..<r.lowerBound]
                     held = String(held[r.upperBound...])
                     inReasoning = false
+                    answerStart = true
                     continue
                 }
                 let keep = Self.partialSuffix(of: held, prefixOf: end)
                 reasoning += held.dropLast(keep)
                 held = String(held.suffix(keep))
                 break
+            }
+            if answerStart {
+                held = String(held.drop { $0.isWhitespace })
+                if held.isEmpty { break }
+                answerStart = false
             }
             content += held
             held = ""
