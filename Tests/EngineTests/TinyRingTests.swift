@@ -26,8 +26,8 @@ struct TinyRingTests {
         defer { engine.shutdown() }
         let r = try await collect(engine.submit(GenerateRequest(input: .chat([ChatMessage(role: "user", content: "What is 47 + 385?")]),
                                                                 params: SamplingParams(maxTokens: 200))))
-        #expect(!r.reasoning.isEmpty)
-        #expect(r.text.contains("432"), "answer: \(r.text)")
-        #expect(!r.text.contains("</think>"))
+        // The working is column addition ending in the sum; the answer is the sentence alone.
+        #expect(r.reasoning.hasPrefix("Line up the digits: 047 + 385.") && r.reasoning.contains("So 47 + 385 = 432."), "\(r.reasoning)")
+        #expect(r.text == "The answer is 432.", "answer: \(r.text)")
     }
 }

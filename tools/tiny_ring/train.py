@@ -148,7 +148,7 @@ occasion possess accommodate""".split()
 WORDS = sorted(set(WORDS))
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 TASKS = ["add", "sub", "compare", "sort", "count"]
-TASK_WEIGHTS = [0.25, 0.25, 0.12, 0.22, 0.16]
+TASK_WEIGHTS = [0.22, 0.22, 0.10, 0.24, 0.22]
 PLACES = ["ones", "tens", "hundreds"]
 
 
@@ -244,13 +244,16 @@ def trace_sort(nums, ascending):
 
 
 def trace_count(word, letter):
+    # One line per letter that puts the letter next to a copy of the target, so deciding a match
+    # is a comparison of two adjacent tokens rather than a look back at the question; the first
+    # format ("t:1 u:1 r:1") left that to attention and plateaued near 55 %.
     n = 0
-    parts = []
+    lines = [f"Spell {word} and count {letter}:"]
     for ch in word:
-        n += ch == letter
-        parts.append(f"{ch}:{n}")
-    lines = [f"Spell {word} and count {letter}:", " ".join(parts) + ".",
-             f"So {letter} appears {n} times."]
+        hit = ch == letter
+        n += hit
+        lines.append(f"{ch}={letter}? {'yes' if hit else 'no'} {n}")
+    lines.append(f"So {letter} appears {n} times.")
     return "\n".join(lines), str(n)
 
 
@@ -1132,7 +1135,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--phases", default="tokenizer,train,eval,golden")
     ap.add_argument("--steps", type=int, default=20000)
-    ap.add_argument("--max-minutes", type=float, default=50.0, help="stop training after this long")
+    ap.add_argument("--max-minutes", type=float, default=55.0, help="stop training after this long")
     ap.add_argument("--batch", type=int, default=24)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--warmup", type=int, default=200)
