@@ -37,6 +37,18 @@ RS_AVX512 static inline float f16s(const uint8_t *p) {
                                             _mm_set1_epi8(8));                                    \
             w0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(lo)), d);                 \
             w1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(hi)), d);                 \
+        } else if ((TYPE) == RS_TYPE_Q5_0) {                                                      \
+            const uint8_t *bp = (row) + (b) * 22;                                                 \
+            const __m512 d = _mm512_set1_ps(f16s(bp));                                            \
+            uint32_t qh;                                                                          \
+            memcpy(&qh, bp + 2, 4);                                                               \
+            const __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(bp + 6)));   \
+            const __m512i nib = _mm512_set1_epi32(0x0F), sixteen = _mm512_set1_epi32(16);         \
+            __m512i lo = _mm512_and_si512(q, nib), hi = _mm512_and_si512(_mm512_srli_epi32(q, 4), nib); \
+            lo = _mm512_mask_or_epi32(lo, (__mmask16)(qh & 0xFFFF), lo, sixteen);                 \
+            hi = _mm512_mask_or_epi32(hi, (__mmask16)(qh >> 16), hi, sixteen);                    \
+            w0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(lo, sixteen)), d);            \
+            w1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(hi, sixteen)), d);            \
         } else if ((TYPE) == RS_TYPE_Q8_0) {                                                      \
             const uint8_t *bp = (row) + (b) * 34;                                                 \
             const __m512 d = _mm512_set1_ps(f16s(bp));                                            \

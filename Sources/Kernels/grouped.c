@@ -43,7 +43,7 @@ int rs_grouped_supported(int type, int64_t cols) {
     if (!rs_have_avx512() || cols % 32 != 0) return 0;
     switch (type) {
     case RS_TYPE_BF16: case RS_TYPE_F16: case RS_TYPE_F32:
-    case RS_TYPE_Q8_0: case RS_TYPE_Q4_0: case RS_TYPE_Q4_1: return 1;
+    case RS_TYPE_Q8_0: case RS_TYPE_Q5_0: case RS_TYPE_Q4_0: case RS_TYPE_Q4_1: return 1;
     default: return 0;
     }
 #else
@@ -179,6 +179,7 @@ DEFINE_GROUPED_RANGE(RS_TYPE_BF16, grouped_bf16)
 DEFINE_GROUPED_RANGE(RS_TYPE_F16, grouped_f16)
 DEFINE_GROUPED_RANGE(RS_TYPE_F32, grouped_f32)
 DEFINE_GROUPED_RANGE(RS_TYPE_Q8_0, grouped_q8_0)
+DEFINE_GROUPED_RANGE(RS_TYPE_Q5_0, grouped_q5_0)
 DEFINE_GROUPED_RANGE(RS_TYPE_Q4_0, grouped_q4_0)
 DEFINE_GROUPED_RANGE(RS_TYPE_Q4_1, grouped_q4_1)
 
@@ -211,6 +212,7 @@ static void grouped_task(void *p, int ith, int nth) {
         case RS_TYPE_F16: grouped_f16(j, w, x, c->ldx, c->cols, M, y, r0, r1); break;
         case RS_TYPE_F32: grouped_f32(j, w, x, c->ldx, c->cols, M, y, r0, r1); break;
         case RS_TYPE_Q8_0: grouped_q8_0(j, w, x, c->ldx, c->cols, M, y, r0, r1); break;
+        case RS_TYPE_Q5_0: grouped_q5_0(j, w, x, c->ldx, c->cols, M, y, r0, r1); break;
         case RS_TYPE_Q4_0: grouped_q4_0(j, w, x, c->ldx, c->cols, M, y, r0, r1); break;
         case RS_TYPE_Q4_1: grouped_q4_1(j, w, x, c->ldx, c->cols, M, y, r0, r1); break;
         default: break;

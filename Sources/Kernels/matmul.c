@@ -122,6 +122,7 @@ static void gemv_rows_generic(const rs_matmul_job *j, const float *x, int64_t ld
 
 DEFINE_GEMV_FUSED(RS_TYPE_Q4_1, gemv_q4_1)
 DEFINE_GEMV_FUSED(RS_TYPE_Q4_0, gemv_q4_0)
+DEFINE_GEMV_FUSED(RS_TYPE_Q5_0, gemv_q5_0)
 DEFINE_GEMV_FUSED(RS_TYPE_Q8_0, gemv_q8_0)
 DEFINE_GEMV_FUSED(RS_TYPE_F16, gemv_f16)
 DEFINE_GEMV_FUSED(RS_TYPE_BF16, gemv_bf16)
@@ -151,6 +152,7 @@ void rs_gemv_rows(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t c
         switch (j->type) {
         case RS_TYPE_Q4_1: gemv_q4_1(j, x, ldx, cols, T, r0, r1); return;
         case RS_TYPE_Q4_0: gemv_q4_0(j, x, ldx, cols, T, r0, r1); return;
+        case RS_TYPE_Q5_0: gemv_q5_0(j, x, ldx, cols, T, r0, r1); return;
         case RS_TYPE_Q8_0: gemv_q8_0(j, x, ldx, cols, T, r0, r1); return;
         case RS_TYPE_F16: gemv_f16(j, x, ldx, cols, T, r0, r1); return;
         case RS_TYPE_BF16: gemv_bf16(j, x, ldx, cols, T, r0, r1); return;
