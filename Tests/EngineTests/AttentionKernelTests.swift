@@ -4,13 +4,15 @@ import Testing
 
 /// Paged attention against a plain double-precision softmax(q k / sqrt(d)) v, over scattered
 /// slots, grouped-query heads and sliding windows; few tokens exercise the split-key
-/// (flash-decoding) path and its merge, many tokens the one-task-per-head path.
+/// (flash-decoding) path and its merge, many tokens the one-task-per-head path. Head dims 32, 64
+/// and 128 take the register-tiled kernel, 96 the general one.
 @Suite("paged attention kernel")
 struct AttentionKernelTests {
-    @Test(arguments: [(1, 300, 0), (2, 700, 100), (3, 40, 0), (24, 200, 0), (5, 1000, 512)])
-    func matchesReference(tokens: Int, context: Int, window: Int) throws {
-        let heads = 6, kvHeads = 2, hd = 64, slotsTotal = 2048
-        var rng = SeededGenerator(seed: UInt64(tokens * 1000 + context))
+    @Test(arguments: [(1, 300, 0, 64), (2, 700, 100, 64), (3, 40, 0, 64), (24, 200, 0, 64), (5, 1000, 512, 64),
+                      (1, 333, 0, 32), (3, 700, 0, 128), (24, 90, 0, 128), (2, 500, 100, 96), (7, 13, 0, 32)])
+    func matchesReference(tokens: Int, context: Int, window: Int, hd: Int) throws {
+        let heads = 6, kvHeads = 2, slotsTotal = 2048
+        var rng = SeededGenerator(seed: UInt64(tokens * 1000 + context + hd * 100_000))
         let rand = { (n: Int) in (0 ..< n).map { _ in rng.nextUnit() * 2 - 1 } }
         let k = rand(slotsTotal * kvHeads * hd), v = rand(slotsTotal * kvHeads * hd)
         let q = rand(tokens * heads * hd).map { $0 * 3 }
