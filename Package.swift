@@ -55,7 +55,7 @@ let package = Package(
             name: "BenchKitTests", dependencies: ["BenchKit", "Engine", "Profiler"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
-            name: "TUITests", dependencies: ["TUI", "Profiler"],
+            name: "TUITests", dependencies: ["TUI", "Engine", "Profiler"],
             // Read through #filePath, not bundled: snapshots are rewritten in place when recorded.
             exclude: ["Snapshots", "Fixtures"],
             swiftSettings: [.swiftLanguageMode(.v6)]),

@@ -185,7 +185,7 @@ public final class CockpitApp {
         case .pauseTimeline: frame.timeline.paused.toggle()
         case .zoomIn: frame.timeline = frame.timeline.zoomed(in: true)
         case .zoomOut: frame.timeline = frame.timeline.zoomed(in: false)
-        case .switchModel: picker = ModelPicker()
+        case .switchModel: picker = ModelPicker(current: frame.chat.modelName)
         case .expertWindow: frame.expertWindow = frame.expertWindow.next
         case .toggleThinking:
             if let i = frame.chat.turns.lastIndex(where: { !$0.reasoning.isEmpty }) { frame.chat.turns[i].reasoningFolded.toggle() }
@@ -253,6 +253,7 @@ public final class CockpitApp {
             events = []
             messages = []
             let name = p.selected ?? e.loaded.model.info.name
+            RecentModels().add(name)
             frame.chat = ChatState(modelName: name)
             frame.chat.turns.append(Turn(role: .assistant, text: "switched to \(name)"))
             frame.shape = Self.shape(e, name)

@@ -23,7 +23,7 @@ final class Handoff<T>: @unchecked Sendable {
     }
 }
 
-/// The model switcher: the catalog (pulled or not) and models given by path this session.
+/// The model switcher: the catalog (pulled or not), then models recently opened by path.
 struct ModelPicker {
     struct Row { let name: String; let note: String }
 
@@ -33,9 +33,15 @@ struct ModelPicker {
     var message = "Enter loads · Esc closes · the current model keeps serving until the new one is ready"
     let result = Handoff<Result<Engine, any Error>>()
 
-    init(catalog: ModelCatalog = ModelCatalog()) {
+    init(catalog: ModelCatalog = ModelCatalog(), recent: [String] = RecentModels().list(), current: String? = nil) {
         rows = ModelCatalog.entries.map { e in
             Row(name: e.name, note: e.bundled != nil ? "bundled" : catalog.isInstalled(e) ? "installed" : "not pulled")
+        }
+        rows += recent.map { Row(name: $0, note: "recent path") }
+        // The current model, named as a catalog entry or as a path (relative at the command line).
+        if let current {
+            let absolute = URL(fileURLWithPath: current).standardizedFileURL.path
+            if let i = rows.firstIndex(where: { $0.name == current || $0.name == absolute }) { index = i }
         }
     }
 
@@ -56,7 +62,10 @@ struct ModelPicker {
         for (i, row) in rows.enumerated() where i < h - 4 {
             var st = i == index ? p.fg("hi_fg", bold: true) : p.base
             if i == index { st.bg = theme["selected_bg"] }
-            let line = (i == index ? "› " : "  ") + row.name.padding(toLength: 26, withPad: " ", startingAt: 0) + row.note
+            // A long path keeps its end, which names the model.
+            let room = max(8, w - 4 - 2 - 13)
+            let name = row.name.count > room ? "…" + row.name.suffix(room - 1) : row.name
+            let line = (i == index ? "› " : "  ") + name.padding(toLength: max(26, name.count + 1), withPad: " ", startingAt: 0) + row.note
             buf.put(line, x: r.x + 2, y: r.y + 1 + i, style: st, maxWidth: w - 4)
         }
         buf.put(message, x: r.x + 2, y: r.y + h - 2, style: loading ? p.fg("hi_fg") : p.dim, maxWidth: w - 4)

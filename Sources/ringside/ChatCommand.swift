@@ -16,6 +16,7 @@ struct Chat: ParsableCommand {
             throw CLIError("the cockpit needs a terminal; use `ringside generate` for scripts")
         }
         let loaded = try options.load()
+        RecentModels().add(options.model)
         let config = options.engineConfig
         let engine = Engine(loaded, config: config)
         let collector = trace.map { _ in EventCollector(engine.recorder) }
