@@ -74,14 +74,13 @@ public struct ModelCatalog: Sendable {
     public static let defaultModel = "smollm2-135m-instruct"
 
     public init(cacheDirectory: String? = nil) {
-        if let dir = cacheDirectory {
-            self.cacheDirectory = dir
-        } else {
-            let env = ProcessInfo.processInfo.environment
-            let base = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-                ?? (env["HOME"] ?? NSHomeDirectory()) + "/.cache"
-            self.cacheDirectory = base + "/ringside/models"
-        }
+        self.cacheDirectory = cacheDirectory ?? Self.xdgDirectory("XDG_CACHE_HOME", default: ".cache") + "/ringside/models"
+    }
+
+    /// An XDG base directory: the variable when set and not empty, else `~/<default>`.
+    static func xdgDirectory(_ variable: String, default relative: String) -> String {
+        let env = ProcessInfo.processInfo.environment
+        return env[variable].flatMap { $0.isEmpty ? nil : $0 } ?? (env["HOME"] ?? NSHomeDirectory()) + "/" + relative
     }
 
     public func entry(named name: String) -> CatalogEntry? {

@@ -8,14 +8,7 @@ public struct RecentModels: Sendable {
     public let file: String
 
     public init(file: String? = nil) {
-        if let file {
-            self.file = file
-        } else {
-            let env = ProcessInfo.processInfo.environment
-            let base = env["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-                ?? (env["HOME"] ?? NSHomeDirectory()) + "/.local/state"
-            self.file = base + "/ringside/recent-models.json"
-        }
+        self.file = file ?? ModelCatalog.xdgDirectory("XDG_STATE_HOME", default: ".local/state") + "/ringside/recent-models.json"
     }
 
     /// The recorded paths that still exist. A missing or unreadable file is an empty list.
