@@ -16,6 +16,79 @@ RS_AVX512 static inline float f16s(const uint8_t *p) {
     return _cvtsh_ss(h);
 }
 
+/* K-quant 6-bit scale and min of sub-block j (ggml's get_scale_min_k4). */
+static inline void k4_scale_min(int j, const uint8_t *q, float *sc, float *m) {
+    if (j < 4) {
+        *sc = (float)(q[j] & 63);
+        *m = (float)(q[j + 4] & 63);
+    } else {
+        *sc = (float)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+        *m = (float)((q[j + 4] >> 4) | ((q[j - 0] >> 6) << 4));
+    }
+}
+
+/* The K-quants keep 256 values per super-block, but every 32 of them share one scale (two for
+ * Q6_K), so they decode 32 at a time like the simple types: 32-value block b is sub-block b % 8
+ * of super-block b / 8. Same float expressions as the reference dequantizers. */
+RS_AVX512 static inline void decode_q4_k(const uint8_t *row, int64_t b, __m512 *w0, __m512 *w1) {
+    const uint8_t *bp = row + (b >> 3) * 144;
+    const int j = (int)(b & 7);
+    float sc, m;
+    k4_scale_min(j, bp + 4, &sc, &m);
+    const uint8_t *q = bp + 16 + 32 * (j >> 1);
+    __m512i lo = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)q));
+    __m512i hi = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(q + 16)));
+    if (j & 1) {
+        lo = _mm512_srli_epi32(lo, 4);
+        hi = _mm512_srli_epi32(hi, 4);
+    } else {
+        lo = _mm512_and_si512(lo, _mm512_set1_epi32(0x0F));
+        hi = _mm512_and_si512(hi, _mm512_set1_epi32(0x0F));
+    }
+    const __m512 d = _mm512_set1_ps(f16s(bp) * sc), mn = _mm512_set1_ps(f16s(bp + 2) * m);
+    *w0 = _mm512_sub_ps(_mm512_mul_ps(d, _mm512_cvtepi32_ps(lo)), mn);
+    *w1 = _mm512_sub_ps(_mm512_mul_ps(d, _mm512_cvtepi32_ps(hi)), mn);
+}
+
+RS_AVX512 static inline void decode_q5_k(const uint8_t *row, int64_t b, __m512 *w0, __m512 *w1) {
+    const uint8_t *bp = row + (b >> 3) * 176;
+    const int j = (int)(b & 7);
+    float sc, m;
+    k4_scale_min(j, bp + 4, &sc, &m);
+    const uint8_t *ql = bp + 48 + 32 * (j >> 1), *qh = bp + 16;
+    const __m512i bit = _mm512_set1_epi32(1 << j), sixteen = _mm512_set1_epi32(16);
+    __m512 out[2];
+    for (int h = 0; h < 2; h++) {
+        __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(ql + 16 * h)));
+        v = (j & 1) ? _mm512_srli_epi32(v, 4) : _mm512_and_si512(v, _mm512_set1_epi32(0x0F));
+        const __m512i hb = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(qh + 16 * h)));
+        v = _mm512_mask_add_epi32(v, _mm512_test_epi32_mask(hb, bit), v, sixteen);
+        out[h] = _mm512_sub_ps(_mm512_mul_ps(_mm512_set1_ps(f16s(bp) * sc), _mm512_cvtepi32_ps(v)),
+                               _mm512_set1_ps(f16s(bp + 2) * m));
+    }
+    *w0 = out[0];
+    *w1 = out[1];
+}
+
+RS_AVX512 static inline void decode_q6_k(const uint8_t *row, int64_t b, __m512 *w0, __m512 *w1) {
+    const uint8_t *bp = row + (b >> 3) * 210;
+    const int n = (int)((b & 7) >> 2), k = (int)(b & 3);
+    const uint8_t *ql = bp + 64 * n + 32 * (k & 1), *qh = bp + 128 + 32 * n;
+    const int8_t *sc = (const int8_t *)(bp + 192) + 8 * n + 2 * k;
+    const float d = f16s(bp + 208);
+    __m512 out[2];
+    for (int h = 0; h < 2; h++) {
+        __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(ql + 16 * h)));
+        v = k >= 2 ? _mm512_srli_epi32(v, 4) : _mm512_and_si512(v, _mm512_set1_epi32(0x0F));
+        const __m512i hb = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(qh + 16 * h)));
+        const __m512i high = _mm512_and_si512(_mm512_srli_epi32(hb, 2 * k), _mm512_set1_epi32(3));
+        v = _mm512_sub_epi32(_mm512_or_si512(v, _mm512_slli_epi32(high, 4)), _mm512_set1_epi32(32));
+        out[h] = _mm512_mul_ps(_mm512_set1_ps(d * (float)sc[h]), _mm512_cvtepi32_ps(v));
+    }
+    *w0 = out[0];
+    *w1 = out[1];
+}
+
 /* Decodes block b of a row into two vectors of 16 weights. One switch per block is cheap next
  * to the 2*T FMAs that follow, and keeps a single loop for all fused types. */
 #define DECODE_BLOCK(TYPE, row, b, w0, w1)                                                        \
@@ -37,6 +110,12 @@ RS_AVX512 static inline float f16s(const uint8_t *p) {
                                             _mm_set1_epi8(8));                                    \
             w0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(lo)), d);                 \
             w1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(hi)), d);                 \
+        } else if ((TYPE) == RS_TYPE_Q4_K) {                                                      \
+            decode_q4_k((row), (b), &(w0), &(w1));                                                \
+        } else if ((TYPE) == RS_TYPE_Q5_K) {                                                      \
+            decode_q5_k((row), (b), &(w0), &(w1));                                                \
+        } else if ((TYPE) == RS_TYPE_Q6_K) {                                                      \
+            decode_q6_k((row), (b), &(w0), &(w1));                                                \
         } else if ((TYPE) == RS_TYPE_Q5_0) {                                                      \
             const uint8_t *bp = (row) + (b) * 22;                                                 \
             const __m512 d = _mm512_set1_ps(f16s(bp));                                            \

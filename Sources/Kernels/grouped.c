@@ -44,6 +44,7 @@ int rs_grouped_supported(int type, int64_t cols) {
     switch (type) {
     case RS_TYPE_BF16: case RS_TYPE_F16: case RS_TYPE_F32:
     case RS_TYPE_Q8_0: case RS_TYPE_Q5_0: case RS_TYPE_Q4_0: case RS_TYPE_Q4_1: return 1;
+    case RS_TYPE_Q4_K: case RS_TYPE_Q5_K: case RS_TYPE_Q6_K: return cols % 256 == 0;
     default: return 0;
     }
 #else
@@ -180,6 +181,9 @@ DEFINE_GROUPED_RANGE(RS_TYPE_F16, grouped_f16)
 DEFINE_GROUPED_RANGE(RS_TYPE_F32, grouped_f32)
 DEFINE_GROUPED_RANGE(RS_TYPE_Q8_0, grouped_q8_0)
 DEFINE_GROUPED_RANGE(RS_TYPE_Q5_0, grouped_q5_0)
+DEFINE_GROUPED_RANGE(RS_TYPE_Q4_K, grouped_q4_k)
+DEFINE_GROUPED_RANGE(RS_TYPE_Q5_K, grouped_q5_k)
+DEFINE_GROUPED_RANGE(RS_TYPE_Q6_K, grouped_q6_k)
 DEFINE_GROUPED_RANGE(RS_TYPE_Q4_0, grouped_q4_0)
 DEFINE_GROUPED_RANGE(RS_TYPE_Q4_1, grouped_q4_1)
 
@@ -213,6 +217,9 @@ static void grouped_task(void *p, int ith, int nth) {
         case RS_TYPE_F32: grouped_f32(j, w, x, c->ldx, c->cols, M, y, r0, r1); break;
         case RS_TYPE_Q8_0: grouped_q8_0(j, w, x, c->ldx, c->cols, M, y, r0, r1); break;
         case RS_TYPE_Q5_0: grouped_q5_0(j, w, x, c->ldx, c->cols, M, y, r0, r1); break;
+        case RS_TYPE_Q4_K: grouped_q4_k(j, w, x, c->ldx, c->cols, M, y, r0, r1); break;
+        case RS_TYPE_Q5_K: grouped_q5_k(j, w, x, c->ldx, c->cols, M, y, r0, r1); break;
+        case RS_TYPE_Q6_K: grouped_q6_k(j, w, x, c->ldx, c->cols, M, y, r0, r1); break;
         case RS_TYPE_Q4_0: grouped_q4_0(j, w, x, c->ldx, c->cols, M, y, r0, r1); break;
         case RS_TYPE_Q4_1: grouped_q4_1(j, w, x, c->ldx, c->cols, M, y, r0, r1); break;
         default: break;

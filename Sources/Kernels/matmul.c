@@ -123,6 +123,9 @@ static void gemv_rows_generic(const rs_matmul_job *j, const float *x, int64_t ld
 DEFINE_GEMV_FUSED(RS_TYPE_Q4_1, gemv_q4_1)
 DEFINE_GEMV_FUSED(RS_TYPE_Q4_0, gemv_q4_0)
 DEFINE_GEMV_FUSED(RS_TYPE_Q5_0, gemv_q5_0)
+DEFINE_GEMV_FUSED(RS_TYPE_Q4_K, gemv_q4_k)
+DEFINE_GEMV_FUSED(RS_TYPE_Q5_K, gemv_q5_k)
+DEFINE_GEMV_FUSED(RS_TYPE_Q6_K, gemv_q6_k)
 DEFINE_GEMV_FUSED(RS_TYPE_Q8_0, gemv_q8_0)
 DEFINE_GEMV_FUSED(RS_TYPE_F16, gemv_f16)
 DEFINE_GEMV_FUSED(RS_TYPE_BF16, gemv_bf16)
@@ -153,6 +156,9 @@ void rs_gemv_rows(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t c
         case RS_TYPE_Q4_1: gemv_q4_1(j, x, ldx, cols, T, r0, r1); return;
         case RS_TYPE_Q4_0: gemv_q4_0(j, x, ldx, cols, T, r0, r1); return;
         case RS_TYPE_Q5_0: gemv_q5_0(j, x, ldx, cols, T, r0, r1); return;
+        case RS_TYPE_Q4_K: gemv_q4_k(j, x, ldx, cols, T, r0, r1); return;
+        case RS_TYPE_Q5_K: gemv_q5_k(j, x, ldx, cols, T, r0, r1); return;
+        case RS_TYPE_Q6_K: gemv_q6_k(j, x, ldx, cols, T, r0, r1); return;
         case RS_TYPE_Q8_0: gemv_q8_0(j, x, ldx, cols, T, r0, r1); return;
         case RS_TYPE_F16: gemv_f16(j, x, ldx, cols, T, r0, r1); return;
         case RS_TYPE_BF16: gemv_bf16(j, x, ldx, cols, T, r0, r1); return;

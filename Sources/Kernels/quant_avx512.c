@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "decode_avx512.h"
 #include "internal.h"
 
 #if RS_X86
@@ -19,26 +20,9 @@ RS_AVX512 static inline __m512 nibbles_hi(__m128i q) {
         _mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(q, 4), _mm_set1_epi8(0x0F))));
 }
 
-RS_AVX512 static inline float f16(const uint8_t *p) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    return _cvtsh_ss(h);
-}
-
 /* 16 bytes widened to 16 int32 lanes. */
 RS_AVX512 static inline __m512i widen(const uint8_t *p) {
     return _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
-}
-
-/* K-quant 6-bit scale and min of sub-block j (ggml's get_scale_min_k4). */
-static inline void scale_min_k4(int j, const uint8_t *q, float *sc, float *m) {
-    if (j < 4) {
-        *sc = (float)(q[j] & 63);
-        *m = (float)(q[j + 4] & 63);
-    } else {
-        *sc = (float)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-        *m = (float)((q[j + 4] >> 4) | ((q[j - 0] >> 6) << 4));
-    }
 }
 
 /* y[0..16) = a * q - b with a separate rounding for the product, as the reference computes. */
@@ -47,7 +31,7 @@ RS_AVX512 static inline void store_affine(float *y, __m512i q, float a, float b)
 }
 
 RS_AVX512 static void deq_q5_0(const uint8_t *s, float *y) {
-    const __m512 d = _mm512_set1_ps(f16(s));
+    const __m512 d = _mm512_set1_ps(f16s(s));
     uint32_t qh;
     memcpy(&qh, s + 2, 4);
     const __m512i q = widen(s + 6), nib = _mm512_set1_epi32(0x0F), sixteen = _mm512_set1_epi32(16);
@@ -59,13 +43,13 @@ RS_AVX512 static void deq_q5_0(const uint8_t *s, float *y) {
 }
 
 RS_AVX512 static void deq_q4_k(const uint8_t *b, float *y) {
-    const float d = f16(b), dmin = f16(b + 2);
+    const float d = f16s(b), dmin = f16s(b + 2);
     const uint8_t *scales = b + 4, *q = b + 16;
     const __m512i nib = _mm512_set1_epi32(0x0F);
     for (int j = 0; j < 4; j++, q += 32, y += 64) {
         float sc1, m1, sc2, m2;
-        scale_min_k4(2 * j, scales, &sc1, &m1);
-        scale_min_k4(2 * j + 1, scales, &sc2, &m2);
+        k4_scale_min(2 * j, scales, &sc1, &m1);
+        k4_scale_min(2 * j + 1, scales, &sc2, &m2);
         for (int h = 0; h < 2; h++) {
             const __m512i v = widen(q + 16 * h);
             store_affine(y + 16 * h, _mm512_and_si512(v, nib), d * sc1, dmin * m1);
@@ -75,13 +59,13 @@ RS_AVX512 static void deq_q4_k(const uint8_t *b, float *y) {
 }
 
 RS_AVX512 static void deq_q5_k(const uint8_t *b, float *y) {
-    const float d = f16(b), dmin = f16(b + 2);
+    const float d = f16s(b), dmin = f16s(b + 2);
     const uint8_t *scales = b + 4, *qh = b + 16, *ql = b + 48;
     const __m512i nib = _mm512_set1_epi32(0x0F), sixteen = _mm512_set1_epi32(16);
     for (int j = 0; j < 4; j++, ql += 32, y += 64) {
         float sc1, m1, sc2, m2;
-        scale_min_k4(2 * j, scales, &sc1, &m1);
-        scale_min_k4(2 * j + 1, scales, &sc2, &m2);
+        k4_scale_min(2 * j, scales, &sc1, &m1);
+        k4_scale_min(2 * j + 1, scales, &sc2, &m2);
         const __m512i u1 = _mm512_set1_epi32(1 << (2 * j)), u2 = _mm512_set1_epi32(2 << (2 * j));
         for (int h = 0; h < 2; h++) {
             const __m512i v = widen(ql + 16 * h), hb = widen(qh + 16 * h);
@@ -98,7 +82,7 @@ RS_AVX512 static void deq_q5_k(const uint8_t *b, float *y) {
 RS_AVX512 static void deq_q6_k(const uint8_t *b, float *y) {
     const uint8_t *ql = b, *qh = b + 128;
     const int8_t *sc = (const int8_t *)(b + 192);
-    const float d = f16(b + 208);
+    const float d = f16s(b + 208);
     const __m512i nib = _mm512_set1_epi32(0x0F), three = _mm512_set1_epi32(3), bias = _mm512_set1_epi32(32);
     for (int n = 0; n < 2; n++, y += 128, ql += 64, qh += 32, sc += 8) {
         for (int h = 0; h < 2; h++) { /* l in [16h, 16h + 16): one scale per 16 values */
@@ -124,7 +108,7 @@ RS_AVX512 void rs_dequantize_row_avx512(int type, const void *src, float *dst, i
     switch (type) {
     case RS_TYPE_Q4_0:
         for (int64_t i = 0; i < n / 32; i++, s += 18, dst += 32) {
-            const __m512 d = _mm512_set1_ps(f16(s));
+            const __m512 d = _mm512_set1_ps(f16s(s));
             const __m128i q = _mm_loadu_si128((const __m128i *)(s + 2));
             const __m512 eight = _mm512_set1_ps(8.0f);
             _mm512_storeu_ps(dst, _mm512_mul_ps(_mm512_sub_ps(nibbles_lo(q), eight), d));
@@ -133,7 +117,7 @@ RS_AVX512 void rs_dequantize_row_avx512(int type, const void *src, float *dst, i
         return;
     case RS_TYPE_Q4_1:
         for (int64_t i = 0; i < n / 32; i++, s += 20, dst += 32) {
-            const __m512 d = _mm512_set1_ps(f16(s)), m = _mm512_set1_ps(f16(s + 2));
+            const __m512 d = _mm512_set1_ps(f16s(s)), m = _mm512_set1_ps(f16s(s + 2));
             const __m128i q = _mm_loadu_si128((const __m128i *)(s + 4));
             _mm512_storeu_ps(dst, _mm512_add_ps(_mm512_mul_ps(nibbles_lo(q), d), m));
             _mm512_storeu_ps(dst + 16, _mm512_add_ps(_mm512_mul_ps(nibbles_hi(q), d), m));
@@ -141,7 +125,7 @@ RS_AVX512 void rs_dequantize_row_avx512(int type, const void *src, float *dst, i
         return;
     case RS_TYPE_Q8_0:
         for (int64_t i = 0; i < n / 32; i++, s += 34, dst += 32) {
-            const __m512 d = _mm512_set1_ps(f16(s));
+            const __m512 d = _mm512_set1_ps(f16s(s));
             const __m128i q0 = _mm_loadu_si128((const __m128i *)(s + 2));
             const __m128i q1 = _mm_loadu_si128((const __m128i *)(s + 18));
             _mm512_storeu_ps(dst, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q0)), d));
@@ -164,7 +148,7 @@ RS_AVX512 void rs_dequantize_row_avx512(int type, const void *src, float *dst, i
         int64_t i = 0;
         for (; i + 16 <= n; i += 16)
             _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(s + 2 * i))));
-        for (; i < n; i++) dst[i] = f16(s + 2 * i);
+        for (; i < n; i++) dst[i] = f16s(s + 2 * i);
         return;
     }
     case RS_TYPE_BF16: {

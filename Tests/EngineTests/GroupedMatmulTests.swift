@@ -7,7 +7,7 @@ import Testing
 /// weights over its own rows.
 @Suite("grouped expert products")
 struct GroupedMatmulTests {
-    static let types: [GGMLType] = [.bf16, .f16, .f32, .q8_0, .q5_0, .q4_0, .q4_1]
+    static let types: [GGMLType] = [.bf16, .f16, .f32, .q8_0, .q5_0, .q4_0, .q4_1, .q4_K, .q5_K, .q6_K]
 
     /// Group sizes cover the matrix-vector path (1, 2), every tile remainder (3, 5, 6, 7) and more
     /// rows than one activation block (37 > 32); 75 weight rows leave a 3-row remainder after the

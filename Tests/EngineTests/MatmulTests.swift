@@ -38,7 +38,7 @@ struct MatmulTests {
         return bytes
     }
 
-    static let types: [GGMLType] = [.q4_0, .q4_1, .q5_0, .q8_0, .q4_K, .q6_K, .f16, .bf16, .f32]
+    static let types: [GGMLType] = [.q4_0, .q4_1, .q5_0, .q8_0, .q4_K, .q5_K, .q6_K, .f16, .bf16, .f32]
 
     @Test("y = x W^T matches a double-precision reference", arguments: types, [1, 3, 4, 5, 9, 40])
     func product(type: GGMLType, tokens: Int) throws {
