@@ -16,9 +16,11 @@ struct Microbench: ParsableCommand {
     @Option(name: .customLong("moe-tokens"), parsing: .upToNextOption) var moeTokens: [Int] = [1, 16, 256]
     @Option(name: .customLong("moe-paths"), parsing: .upToNextOption, help: "Which of grouped, dense, naive to time.")
     var moePaths: [String] = MoEBenchmark.Path.allCases.map(\.rawValue)
+    @Option(name: .customLong("moe-quantize"), help: "Quantize the experts to q8_0 or q4_0 first, as --quantize does on load.")
+    var moeQuantize: String?
 
     func run() throws {
-        if moe { return runMoE() }
+        if moe { return try runMoE() }
         let path: String
         do { path = try ModelCatalog().resolve(model) } catch { throw CLIError(error.description) }
         let m = try ModelRegistry.load(gguf: try GGUFFile(path: path))
@@ -45,9 +47,11 @@ struct Microbench: ParsableCommand {
 extension Microbench {
     /// One MoE layer (hidden 2048, 256 experts of 512, top-8 in 4 of 8 groups, bf16) on random
     /// tokens: the median time of each path, and the ratios the MoE issue asks about.
-    func runMoE() {
-        FileHandle.standardError.write(Data("building 256 random bf16 experts (1.6 GB)...\n".utf8))
-        let bench = MoEBenchmark()
+    func runMoE() throws {
+        let quantize = moeQuantize.flatMap(LoadQuantization.init(rawValue:))
+        if let q = moeQuantize, quantize == nil { throw CLIError("--moe-quantize takes q8_0 or q4_0, not '\(q)'") }
+        FileHandle.standardError.write(Data("building 256 random bf16 experts (1.6 GB)\(quantize.map { ", quantized to \($0.rawValue)" } ?? "")...\n".utf8))
+        let bench = MoEBenchmark(quantize: quantize)
         var rng = SeededGenerator(seed: 7)
         print("tokens   grouped ms    dense ms    naive ms   naive/grouped  dense/grouped")
         for n in moeTokens {

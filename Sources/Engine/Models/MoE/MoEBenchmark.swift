@@ -7,6 +7,8 @@ public final class MoEBenchmark: @unchecked Sendable {
     // Used from one thread at a time.
     let layer: MoELayer
     private let storage: UnsafeMutableRawPointer
+    /// Quantized copies of the experts, when asked for.
+    private var quantized: [FloatBuffer] = []
     private let bytes: Int
     public let hidden: Int
     /// The naive loop's buffers, kept across calls so that it allocates nothing while timed.
@@ -17,7 +19,10 @@ public final class MoEBenchmark: @unchecked Sendable {
 
     /// Ling-mini-2.0's routed experts by default: hidden 2048, 256 experts of 512, top-8 in 4 of
     /// 8 groups, routed scaling 2.5 (MODELS.md 4.1).
-    public init(hidden: Int = 2048, experts: Int = 256, inter: Int = 512, topK: Int = 8, groups: Int = 8, topkGroups: Int = 4, seed: UInt64 = 1) {
+    /// `quantize` turns the experts into Q8_0 or Q4_0 as `--quantize` does on load (how a 16 B
+    /// checkpoint fits this machine).
+    public init(hidden: Int = 2048, experts: Int = 256, inter: Int = 512, topK: Int = 8, groups: Int = 8, topkGroups: Int = 4,
+                seed: UInt64 = 1, quantize: LoadQuantization? = nil) {
         self.hidden = hidden
         naiveY = FloatBuffer(count: hidden)
         let perMatrix = inter * hidden * 2
@@ -38,6 +43,15 @@ public final class MoEBenchmark: @unchecked Sendable {
             list.append(Expert(gate: WeightMatrix(type: .bf16, data: base, rows: inter, cols: hidden),
                                up: WeightMatrix(type: .bf16, data: base + perMatrix, rows: inter, cols: hidden),
                                down: WeightMatrix(type: .bf16, data: base + 2 * perMatrix, rows: hidden, cols: inter)))
+        }
+        if let q = quantize {
+            var keep: [FloatBuffer] = []
+            list = list.map { e in
+                Expert(gate: LoadQuantization.quantize(e.gate, as: q) { keep.append($0) },
+                       up: LoadQuantization.quantize(e.up, as: q) { keep.append($0) },
+                       down: LoadQuantization.quantize(e.down, as: q) { keep.append($0) })
+            }
+            quantized = keep
         }
         let router = Router(kind: .sigmoidGrouped(groups: groups, topkGroups: topkGroups, normalize: true, scaling: 2.5),
                             experts: experts, topK: topK, bias: nil)
