@@ -53,13 +53,12 @@ struct ChoiceRunner: Sendable {
                                     last = now
                                     generated += tokens.count
                                 case .finished(_, let usage, let timings):
-                                    metrics.requestFinished(usage: usage, timings: timings, aborted: false)
+                                    metrics.requestFinished(usage: usage, timings: timings)
                                 }
                                 continuation.yield(.event(index, e))
                             }
                         } catch {
-                            metrics.requestFinished(usage: Usage(promptTokens: promptCount, cachedPromptTokens: 0, completionTokens: generated),
-                                                    timings: nil, aborted: true)
+                            metrics.requestAborted(promptTokens: promptCount, generated: generated)
                             continuation.yield(.failed(index, error))
                         }
                     }

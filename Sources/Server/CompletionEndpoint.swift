@@ -7,24 +7,25 @@ import NIOCore
 extension OpenAIServer {
     /// `/v1/chat/completions` and `/v1/completions`. A client that goes away aborts its
     /// request: a whole response is computed under Hummingbird's cancellation on inbound
-    /// close; a stream stops at the first write that fails.
+    /// close; a stream stops at the first write that fails. Both answer `Connection: close`,
+    /// since the watch for the client's hang-up reads the connection to its end.
     func completion(_ request: Request, kind: CompletionRequest.Kind) async throws -> Response {
         let arrival = ContinuousClock.now
-        let headers = request.headers
-        return try await request.body.consumeWithCancellationOnInboundClose { [self] body in
-            let json = try await parseBody(body, headers: headers)
-            let parsed = try CompletionRequest.parse(json, kind: kind, loaded: engine.loaded, servedName: options.servedModelName,
-                                                     maxPromptTokens: engine.maxPromptTokens)
-            guard state.accepting else { throw APIError.shuttingDown }
-            let count = parsed.prompts.count * parsed.n
-            guard admission.reserve(count, capacity: engine.config.maxRunningRequests, limit: options.maxQueuedRequests) else {
-                throw APIError.overloaded(queued: max(admission.inFlight - engine.config.maxRunningRequests, 0), retryAfter: 1)
-            }
-            let shapes = CompletionShapes(kind: kind, model: parsed.model, tokenizer: engine.loaded.tokenizer)
-            let events = runner.run(parsed, arrival: arrival)
-            if parsed.stream {
-                return stream(events, parsed, shapes)
-            }
+        var request = request
+        let json = try await body(&request)
+        let parsed = try CompletionRequest.parse(json, kind: kind, loaded: engine.loaded, servedName: options.servedModelName,
+                                                 maxPromptTokens: engine.maxPromptTokens)
+        guard state.accepting else { throw APIError.shuttingDown }
+        let count = parsed.prompts.count * parsed.n
+        guard admission.reserve(count, capacity: engine.config.maxRunningRequests, limit: options.maxQueuedRequests) else {
+            throw APIError.overloaded(queued: max(admission.inFlight - engine.config.maxRunningRequests, 0), retryAfter: 1)
+        }
+        let shapes = CompletionShapes(kind: kind, model: parsed.model, tokenizer: engine.loaded.tokenizer)
+        let events = runner.run(parsed, arrival: arrival)
+        if parsed.stream {
+            return stream(events, parsed, shapes)
+        }
+        return try await request.body.consumeWithCancellationOnInboundClose { [self] _ in
             var choices = Array(repeating: CompletionShapes.Choice(), count: count)
             for await e in events {
                 switch e {
@@ -55,6 +56,9 @@ extension OpenAIServer {
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
+        // Watching for the client to hang up consumes the connection's input: it cannot
+        // carry another request, and clients must not try.
+        headers[.connection] = "close"
         let count = parsed.prompts.count * parsed.n
         let body = ResponseBody { writer in
             func send(_ j: JSON) async throws {
@@ -89,9 +93,11 @@ extension OpenAIServer {
                     }
                 case let .event(i, .finished(reason, usage, _)):
                     choices[i].usage = usage
+                    choices[i].finish = reason.openAI
                     try await send(shapes.chunk(index: i, content: parsed.kind == .chat ? nil : "", reasoning: nil,
                                                 finish: reason.openAI, includeUsage: usageField))
                 case let .failed(i, error):
+                    choices[i].finish = "abort"
                     if let e = error as? EngineError, e != .shutDown {
                         try await send(APIError.badRequest(e.description).json)
                     } else {
@@ -99,6 +105,11 @@ extension OpenAIServer {
                                                     finish: "abort", includeUsage: usageField))
                     }
                 }
+            }
+            // Choices the stream ended without (the server is stopping): they were aborted.
+            for i in 0 ..< count where choices[i].finish == nil {
+                try await send(shapes.chunk(index: i, content: parsed.kind == .chat ? nil : "", reasoning: nil,
+                                            finish: "abort", includeUsage: usageField))
             }
             if usageField {
                 try await send(shapes.usageChunk(shapes.usage(choices, promptTokens: parsed.prompts.map(\.count), n: parsed.n)))

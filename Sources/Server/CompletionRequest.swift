@@ -18,7 +18,7 @@ struct CompletionRequest: Sendable {
 
     /// Fields OpenAI's API has that this server does not implement, with the value that means
     /// "not used" (accepted), or nil when any value is refused.
-    private static let unsupported: [String: (JSON) -> Bool] = [
+    private static let unsupported: [String: @Sendable (JSON) -> Bool] = [
         "tools": { $0 == .array([]) },
         "tool_choice": { $0 == "none" },
         "functions": { $0 == .array([]) },

@@ -55,7 +55,7 @@ public final class OpenAIServer: Sendable {
     func respond(_ request: Request) async -> Response {
         let start = ContinuousClock.now
         let path = request.uri.path
-        let response: Response
+        var response: Response
         do {
             response = try await route(request, path: path)
         } catch let e as APIError {
@@ -65,12 +65,17 @@ public final class OpenAIServer: Sendable {
         } catch {
             response = Self.error(APIError(.internalServerError, "\(error)", type: "server_error"))
         }
+        if request.method == .post && (path == "/v1/chat/completions" || path == "/v1/completions") {
+            // See `completion`: these connections carry one request.
+            response.headers[.connection] = "close"
+        }
         let ms = ChoiceRunner.seconds(ContinuousClock.now - start) * 1000
         logger.info("\(request.method) \(path) \(response.status.code) \(String(format: "%.1f", ms)) ms")
         return response
     }
 
     private func route(_ request: Request, path: String) async throws -> Response {
+        var request = request
         if path != "/health", let key = options.apiKey {
             guard request.headers[.authorization] == "Bearer \(key)" else { throw APIError.unauthorized }
         }
@@ -93,11 +98,11 @@ public final class OpenAIServer: Sendable {
             return Response(status: .ok, headers: headers,
                             body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render(load: engine.load))))
         case "/tokenize" where post:
-            return try await tokenize(body(request))
+            return try tokenize(await body(&request))
         case "/detokenize" where post:
-            return try await detokenize(body(request))
+            return try detokenize(await body(&request))
         case "/apply-template" where post:
-            return try await applyTemplate(body(request))
+            return try applyTemplate(await body(&request))
         case "/flush_cache" where post || get:
             return try await flushCache()
         case "/health", "/health_generate", "/v1/models", "/v1/chat/completions", "/v1/completions", "/metrics",
@@ -120,17 +125,14 @@ public final class OpenAIServer: Sendable {
 
     // MARK: Bodies
 
-    /// The body parsed as JSON, at most `maxBodyBytes` long.
-    func body(_ request: Request) async throws -> JSON {
-        try await parseBody(request.body, headers: request.headers)
-    }
-
-    func parseBody(_ body: RequestBody, headers: HTTPFields) async throws -> JSON {
+    /// The body parsed as JSON, at most `maxBodyBytes` long. The request keeps the collected
+    /// body, so Hummingbird can still watch the connection for the client's hang-up.
+    func body(_ request: inout Request) async throws -> JSON {
         let limit = options.maxBodyBytes
-        if let length = headers[.contentLength].flatMap(Int.init), length > limit { throw APIError.tooLarge(limit: limit) }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw APIError.tooLarge(limit: limit) }
         let buffer: ByteBuffer
         do {
-            buffer = try await body.collect(upTo: limit)
+            buffer = try await request.collectBody(upTo: limit)
         } catch let e as HTTPError where e.status == .contentTooLarge {
             throw APIError.tooLarge(limit: limit)
         }

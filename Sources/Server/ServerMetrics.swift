@@ -44,17 +44,23 @@ final class ServerMetrics: @unchecked Sendable {
 
     // MARK: Request side
 
-    func requestFinished(usage: Usage, timings: Timings?, aborted wasAborted: Bool) {
+    func requestFinished(usage: Usage, timings: Timings) {
         lock.lock()
         defer { lock.unlock() }
         requests += 1
-        if wasAborted { aborted += 1 }
         promptTokens += usage.promptTokens
         cachedTokens += usage.cachedPromptTokens
-        if let t = timings {
-            queue.observe(t.queued)
-            e2e.observe(t.total)
-        }
+        queue.observe(timings.queued)
+        e2e.observe(timings.total)
+    }
+
+    /// A request that ended before it finished: its client went away, or the server stopped.
+    func requestAborted(promptTokens prompt: Int, generated: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        requests += 1
+        aborted += 1
+        promptTokens += prompt
     }
 
     func firstToken(after seconds: Double) {
@@ -158,7 +164,8 @@ final class ServerMetrics: @unchecked Sendable {
         p.counter(n + "num_requests_total", "Finished requests, aborted ones included.", Double(requests))
         p.counter(n + "num_aborted_requests_total", "Requests aborted before they finished (client gone, shutdown).",
                   Double(aborted))
-        p.counter(n + "num_retracted_reqs", "Requests retracted to free KV pages for others.", Double(load.retractedRequests))
+        // A gauge under SGLang's name, so its dashboards read it; the count since start.
+        p.gauge(n + "num_retracted_reqs", "Retractions (to free KV pages for others) since start.", Double(load.retractedRequests))
         p.histogram(n + "time_to_first_token_seconds", "Time from arrival to the first token.", ttft)
         p.histogram(n + "inter_token_latency_seconds", "Time between generated tokens.", itl)
         p.histogram(n + "e2e_request_latency_seconds", "Time from arrival to the last token.", e2e)

@@ -44,3 +44,30 @@ struct ServeTests {
         #expect(server.stop() == 0)
     }
 }
+
+/// SIGTERM: stop accepting, let running requests finish within --shutdown-timeout, exit 0.
+@Suite("ringside serve shutdown", .serialized)
+struct ServeShutdownTests {
+    @Test func sigtermLetsRunningRequestsFinish() throws {
+        let server = try ServeProcess(ServeTests.smol)
+        try server.check(["graceful_finish"], environment: ["CHECK_SERVER_PID": String(server.process.processIdentifier)])
+        #expect(server.stop(within: 30) == 0)
+    }
+
+    @Test func sigtermAbortsWhatOutlivesTheTimeout() throws {
+        let server = try ServeProcess(ServeTests.smol + ["--shutdown-timeout", "1"])
+        try server.check(["graceful_timeout"], environment: ["CHECK_SERVER_PID": String(server.process.processIdentifier)])
+        #expect(server.stop(within: 30) == 0)
+    }
+}
+
+/// Malformed, truncated and oversized requests, and 64 clients of which a third hang up
+/// mid-stream: the server keeps answering and every KV page comes back.
+@Suite("ringside serve under bad traffic", .serialized)
+struct ServeBadTrafficTests {
+    @Test func survivesAndFreesEveryPage() throws {
+        let server = try ServeProcess(["--model", "smollm2-135m-instruct", "--kv-cache-tokens", "8192", "--max-body-bytes", "65536"])
+        try server.check(["bad_traffic"])
+        #expect(server.stop() == 0)
+    }
+}

@@ -81,7 +81,8 @@ def chat_plain():
     assert m.content == want, (m.content, want)
     assert r.choices[0].finish_reason == "stop"
     assert r.usage.prompt_tokens == len(ref["prompt_ids"]), (r.usage, len(ref["prompt_ids"]))
-    assert r.usage.completion_tokens == ref["generated_ids"].index(2) + 1, r.usage
+    # The end-of-turn token ends the answer; it is not counted as completion.
+    assert r.usage.completion_tokens == ref["generated_ids"].index(2), r.usage
     assert r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens
     assert r.usage.prompt_tokens_details.cached_tokens is not None
 
@@ -102,7 +103,7 @@ def chat_stream():
     usage_chunks = [c for c in chunks if c.usage is not None]
     assert len(usage_chunks) == 1 and chunks[-1] is usage_chunks[0] and chunks[-1].choices == []
     assert usage_chunks[0].usage.prompt_tokens == len(ref["prompt_ids"])
-    assert usage_chunks[0].usage.completion_tokens == ref["generated_ids"].index(2) + 1
+    assert usage_chunks[0].usage.completion_tokens == ref["generated_ids"].index(2)
 
 
 def completion_plain():
@@ -183,20 +184,22 @@ def stop():
 
 
 def seed():
-    args = dict(model=MODEL, prompt="Once upon a time", temperature=1.0, max_tokens=24)
+    args = dict(model=MODEL, prompt="Once upon a time", temperature=1.0, max_tokens=8)
     a = client.completions.create(seed=1234, **args).choices[0].text
     b = client.completions.create(seed=1234, **args).choices[0].text
-    outs = {client.completions.create(seed=s, **args).choices[0].text for s in (1, 2, 3, 4)}
+    outs = {client.completions.create(seed=s, **args).choices[0].text for s in (1, 2, 3)}
     assert a == b, (a, b)
     assert len(outs) > 1, outs
 
 
 def n_choices():
     r = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Tell me a story about a cat."}],
-                                       temperature=1.0, seed=7, max_tokens=16, n=2)
+                                       temperature=1.0, seed=7, max_tokens=8, n=2)
     assert sorted(c.index for c in r.choices) == [0, 1]
     assert r.choices[0].message.content != r.choices[1].message.content
-    assert r.usage.completion_tokens == 32 or all(c.finish_reason for c in r.choices)
+    assert r.usage.completion_tokens <= 16
+    if all(c.finish_reason == "length" for c in r.choices):
+        assert r.usage.completion_tokens == 16, r.usage
     # Streamed: both choices arrive, each with its own finish.
     chunks = list(client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}],
                                                  temperature=0, max_tokens=8, n=2, stream=True))
@@ -381,6 +384,131 @@ def overloaded():
     c.close()
 
 
+# MARK: bad traffic
+
+def send_raw(data, read=True):
+    """Writes bytes on a fresh socket (then half-closes); returns the status line, if any."""
+    s = socket.create_connection((URL.hostname, URL.port), timeout=30)
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+    out = b""
+    if read:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    s.close()
+    return out.split(b"\r\n", 1)[0]
+
+
+def bad_traffic():
+    import threading
+    auth = f"Authorization: Bearer {KEY}\r\n".encode()
+    # A body shorter than its Content-Length, then the connection closes.
+    send_raw(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\n" + auth + b"Content-Type: application/json\r\n"
+             b"Content-Length: 400\r\n\r\n{\"prompt\": \"Hello", read=True)
+    # Not HTTP at all.
+    send_raw(b"\x00\x01\x02 garbage\r\n\r\n")
+    # Malformed and wrongly typed bodies; a body over the limit.
+    line = send_raw(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\n" + auth + b"Content-Length: 9\r\n\r\n{\"prompt\"")
+    assert line.endswith(b"400 Bad Request"), line
+    expect_error(400, "/v1/completions", {"model": MODEL, "prompt": {"text": 1}}, 400, "prompt")
+    expect_error(400, "/v1/chat/completions", {"model": MODEL, "messages": [{"role": "user", "content": [{"type": "image_url"}]}]},
+                 400, "messages[0].content[0].type")
+    expect_error(413, "/v1/completions", b"[" + b"1," * 40_000 + b"1]", 413, headers={"Content-Type": "application/json"})
+
+    # 64 concurrent streaming clients; every third goes away after its first events.
+    results = [None] * 64
+    def client_thread(i):
+        try:
+            c = http.client.HTTPConnection(URL.hostname, URL.port, timeout=300)
+            c.request("POST", "/v1/chat/completions", json.dumps({
+                "model": MODEL, "messages": [{"role": "user", "content": f"Tell me a story about the number {i}."}],
+                "max_tokens": 48, "temperature": 0.7, "seed": i, "stream": True, "ignore_eos": True}),
+                {"Content-Type": "application/json", "Authorization": f"Bearer {KEY}"})
+            r = c.getresponse()
+            assert r.status == 200, r.status
+            if i % 3 == 0:
+                for _ in range(3):
+                    r.readline()
+                c.sock.shutdown(socket.SHUT_RDWR)
+                c.close()
+                results[i] = "gone"
+                return
+            body = r.read().decode()
+            assert body.rstrip().endswith("data: [DONE]"), body[-200:]
+            results[i] = "done"
+        except Exception as e:  # noqa: BLE001 - reported below
+            results[i] = repr(e)
+    m0 = metrics()
+    threads = [threading.Thread(target=client_thread, args=(i,)) for i in range(64)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(600)
+    bad = [(i, r) for i, r in enumerate(results) if r not in ("gone", "done")]
+    assert not bad, bad
+    # The server still answers, and the pool is back to idle.
+    r = client.completions.create(model=MODEL, prompt="The capital of France is", temperature=0, max_tokens=3)
+    assert r.choices[0].text == " Paris.\n", r.choices[0].text
+    kv_idle()
+    m1 = metrics()
+    aborted = m1["ringside:num_aborted_requests_total"] - m0["ringside:num_aborted_requests_total"]
+    # The ones that went away after 3 events had not finished 48 tokens.
+    assert aborted == 22, aborted
+
+
+# MARK: shutdown
+
+def start_stream(max_tokens):
+    c = http.client.HTTPConnection(URL.hostname, URL.port, timeout=120)
+    c.request("POST", "/v1/completions", json.dumps({"model": MODEL, "prompt": "Count:", "max_tokens": max_tokens,
+                                                      "stream": True, "ignore_eos": True, "temperature": 0}),
+              {"Content-Type": "application/json", "Authorization": f"Bearer {KEY}"})
+    r = c.getresponse()
+    assert r.status == 200
+    r.readline()
+    return c, r
+
+
+def events(r):
+    out = []
+    for line in r.read().decode().split("\n"):
+        if line.startswith("data: ") and line != "data: [DONE]":
+            out.append(json.loads(line[6:]))
+    return out
+
+
+def graceful_finish():
+    """SIGTERM while a request streams: it still finishes whole; new connections are refused."""
+    c, r = start_stream(60)
+    os.kill(int(os.environ["CHECK_SERVER_PID"]), 15)
+    time.sleep(0.5)
+    try:
+        socket.create_connection((URL.hostname, URL.port), timeout=5).close()
+        raise AssertionError("the server still accepts connections after SIGTERM")
+    except ConnectionRefusedError:
+        pass
+    evs = events(r)
+    assert evs[-1]["choices"][0]["finish_reason"] == "length", evs[-1]
+    c.close()
+
+
+def graceful_timeout():
+    """SIGTERM with a request that would run far past --shutdown-timeout: it is aborted."""
+    c, r = start_stream(100_000)
+    t = time.time()
+    os.kill(int(os.environ["CHECK_SERVER_PID"]), 15)
+    try:
+        evs = events(r)
+        assert evs[-1]["choices"][0]["finish_reason"] == "abort", evs[-1]
+    except http.client.IncompleteRead:
+        pass  # the connection was closed under the stream: also an abort
+    assert time.time() - t < 15, time.time() - t
+    c.close()
+
+
 # MARK: reasoning (tiny-ring)
 
 def reasoning():
@@ -416,7 +544,8 @@ def reasoning():
 
 CHECKS = {f.__name__: f for f in [chat_plain, chat_stream, completion_plain, completion_stream, prompt_list, logprobs,
                                   stop, seed, n_choices, cached_tokens, models_and_health, tokenizer_endpoints,
-                                  flush_cache, metrics_move, kv_idle, errors, api_key, overloaded, reasoning]}
+                                  flush_cache, metrics_move, kv_idle, errors, api_key, overloaded, bad_traffic, graceful_finish,
+                                  graceful_timeout, reasoning]}
 
 if __name__ == "__main__":
     for name in sys.argv[2:]:
