@@ -16,7 +16,9 @@ struct ChoiceRunner: Sendable {
     let metrics: ServerMetrics
     let admission: Admission
 
-    func run(_ request: CompletionRequest, arrival: ContinuousClock.Instant) -> AsyncStream<ChoiceEvent> {
+    /// The merged events, and a cancel that ends every choice still running. The reader must
+    /// call it when it stops early: the producers hold the stream, so dropping it ends nothing.
+    func run(_ request: CompletionRequest, arrival: ContinuousClock.Instant) -> (AsyncStream<ChoiceEvent>, @Sendable () -> Void) {
         let (stream, continuation) = AsyncStream<ChoiceEvent>.makeStream()
         var jobs: [(Int, GenerateRequest, Int)] = []
         for (i, prompt) in request.prompts.enumerated() {
@@ -38,6 +40,7 @@ struct ChoiceRunner: Sendable {
                         var first = true
                         var last = arrival
                         var generated = 0
+                        var done = false
                         do {
                             for try await e in engine.submit(g) {
                                 switch e {
@@ -54,8 +57,14 @@ struct ChoiceRunner: Sendable {
                                     generated += tokens.count
                                 case .finished(_, let usage, let timings):
                                     metrics.requestFinished(usage: usage, timings: timings)
+                                    done = true
                                 }
                                 continuation.yield(.event(index, e))
+                            }
+                            // A cancelled stream just ends.
+                            if !done {
+                                metrics.requestAborted(promptTokens: promptCount, generated: generated)
+                                continuation.yield(.failed(index, CancellationError()))
                             }
                         } catch {
                             metrics.requestAborted(promptTokens: promptCount, generated: generated)
@@ -67,7 +76,7 @@ struct ChoiceRunner: Sendable {
             continuation.finish()
         }
         continuation.onTermination = { _ in task.cancel() }
-        return stream
+        return (stream, { task.cancel() })
     }
 
     static func seconds(_ d: Duration) -> Double {

@@ -21,11 +21,12 @@ extension OpenAIServer {
             throw APIError.overloaded(queued: max(admission.inFlight - engine.config.maxRunningRequests, 0), retryAfter: 1)
         }
         let shapes = CompletionShapes(kind: kind, model: parsed.model, tokenizer: engine.loaded.tokenizer)
-        let events = runner.run(parsed, arrival: arrival)
+        let (events, cancel) = runner.run(parsed, arrival: arrival)
         if parsed.stream {
-            return stream(events, parsed, shapes)
+            return stream(events, cancel, parsed, shapes)
         }
         return try await request.body.consumeWithCancellationOnInboundClose { [self] _ in
+            defer { cancel() }
             var choices = Array(repeating: CompletionShapes.Choice(), count: count)
             for await e in events {
                 switch e {
@@ -52,7 +53,8 @@ extension OpenAIServer {
 
     /// Server-sent events: a role chunk per choice (chat), then one chunk per piece of
     /// reasoning or answer, a finish chunk per choice, the usage chunk when asked, `[DONE]`.
-    private func stream(_ events: AsyncStream<ChoiceEvent>, _ parsed: CompletionRequest, _ shapes: CompletionShapes) -> Response {
+    private func stream(_ events: AsyncStream<ChoiceEvent>, _ cancel: @escaping @Sendable () -> Void, _ parsed: CompletionRequest,
+                        _ shapes: CompletionShapes) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
@@ -61,6 +63,8 @@ extension OpenAIServer {
         headers[.connection] = "close"
         let count = parsed.prompts.count * parsed.n
         let body = ResponseBody { writer in
+            // A failed write (the client went away) ends the choices still running.
+            defer { cancel() }
             func send(_ j: JSON) async throws {
                 try await writer.write(ByteBuffer(string: "data: " + j.text + "\n\n"))
             }

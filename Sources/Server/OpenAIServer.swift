@@ -41,7 +41,7 @@ public final class OpenAIServer: Sendable {
             },
             logger: logger)
         // Last in the list, so the first told of a shutdown: /health turns 503 at once.
-        let watcher = ShutdownWatcher(state: state)
+        let watcher = ShutdownWatcher(state: state, hardDeadline: options.shutdownTimeout + 5, logger: logger)
         var config = ServiceGroupConfiguration(services: [app, watcher], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         config.maximumGracefulShutdownDuration = .milliseconds(Int64(options.shutdownTimeout * 1000))
         let group = ServiceGroup(configuration: config)
@@ -135,6 +135,8 @@ public final class OpenAIServer: Sendable {
             buffer = try await request.collectBody(upTo: limit)
         } catch let e as HTTPError where e.status == .contentTooLarge {
             throw APIError.tooLarge(limit: limit)
+        } catch {
+            throw APIError.badRequest("the request body could not be read: \(error)")
         }
         let bytes = Array(buffer.readableBytesView)
         if bytes.isEmpty { throw APIError.badRequest("the request body is empty; send a JSON object") }
@@ -163,10 +165,20 @@ public final class OpenAIServer: Sendable {
 /// Marks the server as stopping as soon as a graceful shutdown begins.
 struct ShutdownWatcher: Service {
     let state: ServerState
+    /// Seconds after the shutdown began at which the process exits whatever still runs: a
+    /// handler stuck where cancellation cannot reach must not keep the process alive.
+    let hardDeadline: Double
+    let logger: Logger
 
     func run() async throws {
         try? await gracefulShutdown()
         state.stopping()
+        let deadline = hardDeadline, logger = logger
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: deadline)
+            logger.error("shutdown did not finish within \(deadline) s; exiting")
+            exit(0)
+        }
     }
 }
 
