@@ -1,4 +1,5 @@
 import Engine
+import Jinja
 
 /// A parsed `/v1/chat/completions` or `/v1/completions` request: the prompts as token ids and
 /// what to generate from each.

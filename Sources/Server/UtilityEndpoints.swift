@@ -1,4 +1,5 @@
 import Engine
+import Jinja
 import Foundation
 import Hummingbird
 
