@@ -3,7 +3,8 @@ import Testing
 
 /// `ringside serve` as a client sees it: a real process on loopback, driven by the real
 /// `openai` Python client (`make test` installs it) and checked against the Hugging Face
-/// reference outputs of SmolLM2 and tiny-ring's trained answers.
+/// reference outputs of SmolLM2 and tiny-ring's trained answers. Serialized, nested suites
+/// included: servers running side by side on 2 cores would slow each other past timeouts.
 @Suite("ringside serve", .serialized)
 struct ServeTests {
     static let smol = ["--model", "smollm2-135m-instruct", "--kv-cache-tokens", "4096"]
@@ -45,9 +46,10 @@ struct ServeTests {
     }
 }
 
+extension ServeTests {
 /// SIGTERM: stop accepting, let running requests finish within --shutdown-timeout, exit 0.
-@Suite("ringside serve shutdown", .serialized)
-struct ServeShutdownTests {
+@Suite("shutdown")
+struct Shutdown {
     @Test func sigtermLetsRunningRequestsFinish() throws {
         let server = try ServeProcess(ServeTests.smol + ["--shutdown-timeout", "120"])
         try server.check(["graceful_finish"], environment: ["CHECK_SERVER_PID": String(server.process.processIdentifier)])
@@ -63,11 +65,12 @@ struct ServeShutdownTests {
 
 /// Malformed, truncated and oversized requests, and 64 clients of which a third hang up
 /// mid-stream: the server keeps answering and every KV page comes back.
-@Suite("ringside serve under bad traffic", .serialized)
-struct ServeBadTrafficTests {
+@Suite("bad traffic")
+struct BadTraffic {
     @Test func survivesAndFreesEveryPage() throws {
         let server = try ServeProcess(["--model", "smollm2-135m-instruct", "--kv-cache-tokens", "8192", "--max-body-bytes", "65536"])
         try server.check(["bad_traffic"])
         #expect(server.stop() == 0)
     }
+}
 }

@@ -549,6 +549,16 @@ def reasoning():
                                        temperature=0, max_tokens=100,
                                        extra_body={"chat_template_kwargs": {"enable_thinking": True}})
     assert r.choices[0].message.content == "The answer is 5.", r.choices[0].message
+    # Per-expert token counts of the MoE layers: every token goes to 4 experts in each layer.
+    time.sleep(0.6)
+    per_layer = {}
+    for key, v in metrics().items():
+        if key.startswith("ringside:expert_tokens_total{"):
+            labels = json.loads(key[len("ringside:expert_tokens_total"):])
+            per_layer[labels["layer"]] = per_layer.get(labels["layer"], 0) + v
+    assert len(per_layer) == 5, per_layer  # layer 0 is dense
+    sums = set(per_layer.values())
+    assert len(sums) == 1 and list(sums)[0] > 0 and list(sums)[0] % 4 == 0, per_layer
 
 
 CHECKS = {f.__name__: f for f in [chat_plain, chat_stream, completion_plain, completion_stream, prompt_list, logprobs,
