@@ -30,7 +30,8 @@ let package = Package(
         .target(
             name: "Profiler",
             swiftSettings: [.swiftLanguageMode(.v6)]),
-        // Hugging Face chat templates: a Jinja interpreter that imports only the C library, not even Foundation.
+        // Hugging Face chat templates: a Jinja interpreter that imports only the C library (not
+        // even Foundation).
         .target(
             name: "Jinja",
             swiftSettings: [.swiftLanguageMode(.v6)]),
