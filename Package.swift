@@ -1,8 +1,8 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Layers (arrows point down only): ringside -> TUI, BenchKit, Server -> Engine -> Jinja, Profiler, Kernels/COpenBLAS.
-// See docs/ARCHITECTURE.md.
+// Layers (arrows point down only): ringside -> TUI, Console, BenchKit, Server -> Engine -> Jinja,
+// Profiler, Kernels/COpenBLAS. The executable only parses arguments. See docs/ARCHITECTURE.md.
 let package = Package(
     name: "Ringside",
     platforms: [.macOS(.v14)],
@@ -33,7 +33,8 @@ let package = Package(
         .target(
             name: "Profiler",
             swiftSettings: [.swiftLanguageMode(.v6)]),
-        // Hugging Face chat templates: a Jinja interpreter that imports only the C library, not even Foundation.
+        // Hugging Face chat templates: a Jinja interpreter that imports only the C library (not
+        // even Foundation).
         .target(
             name: "Jinja",
             swiftSettings: [.swiftLanguageMode(.v6)]),
@@ -43,9 +44,14 @@ let package = Package(
         .target(
             name: "TUI", dependencies: ["Engine", "Profiler", "CNcursesw"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
-        // Load shapes, the HTTP/SSE client and the report of `ringside bench`.
+        // Load shapes, the runner and its targets, the HTTP/SSE client and the reports of
+        // `ringside bench` and `ringside engine-bench`.
         .target(
             name: "BenchKit", dependencies: ["Engine", "Profiler"],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        // What the commands write to a plain terminal: generate's text and JSON report, progress.
+        .target(
+            name: "Console", dependencies: ["Engine"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         // `ringside serve`: the OpenAI-compatible HTTP API and Prometheus metrics.
         .target(
@@ -60,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "ringside",
             dependencies: [
-                "Engine", "TUI", "Profiler", "BenchKit", "Server",
+                "Engine", "TUI", "Profiler", "BenchKit", "Console", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -78,6 +84,9 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "BenchKitTests", dependencies: ["BenchKit", "Engine", "Profiler"],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(
+            name: "ConsoleTests", dependencies: ["Console", "Engine"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "ServerTests", dependencies: ["Server", "Engine"],

@@ -11,6 +11,7 @@ struct Serve: AsyncParsableCommand {
         abstract: "Serve the model over an OpenAI-compatible HTTP API, with Prometheus metrics at /metrics.")
 
     @OptionGroup var options: ModelOptions
+    @OptionGroup var engineOptions: EngineOptions
     @Option(name: .long, help: "Address to listen on.") var host = "127.0.0.1"
     @Option(name: .long, help: "Port to listen on (0: any free port, named in the log).") var port = 30000
     @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer <key>' on every endpoint but /health (default: $RINGSIDE_API_KEY).")
@@ -44,7 +45,7 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "ringside.serve")
         logger.logLevel = level
         let loaded = try options.load()
-        let engine = Engine(loaded, config: options.engineConfig)
+        let engine = Engine(loaded, config: engineOptions.engineConfig)
         var o = ServerOptions(servedModelName: servedModelName ?? options.model)
         o.host = host
         o.port = port
