@@ -54,6 +54,10 @@ let package = Package(
         .testTarget(
             name: "BenchKitTests", dependencies: ["BenchKit", "Engine", "Profiler"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
+        // Runs the built `ringside` binary as a child process: commands, exit codes, JSON keys.
+        .testTarget(
+            name: "CLITests",
+            swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "TUITests", dependencies: ["TUI", "Engine", "Profiler"],
             // Read through #filePath, not bundled: snapshots are rewritten in place when recorded.
