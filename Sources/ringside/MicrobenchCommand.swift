@@ -18,9 +18,12 @@ struct Microbench: ParsableCommand {
     var moePaths: [String] = MoEBenchmark.Path.allCases.map(\.rawValue)
     @Option(name: .customLong("moe-quantize"), help: "Quantize the experts to q8_0 or q4_0 first, as --quantize does on load.")
     var moeQuantize: String?
+    @Flag(name: .long, help: "Time the model's tokenizer encoding 100 kB of mixed text instead.")
+    var tokenizer = false
 
     func run() throws {
         if moe { return try runMoE() }
+        if tokenizer { return try runTokenizer() }
         let path: String
         do { path = try ModelCatalog().resolve(model) } catch { throw CLIError(error.description) }
         let m = try ModelRegistry.load(gguf: try GGUFFile(path: path))
