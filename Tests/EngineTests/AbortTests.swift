@@ -11,22 +11,23 @@ struct AbortTests {
     final class Probe: @unchecked Sendable {
         // Guarded by `lock`.
         private let lock = NSLock()
-        private var armed: ((Scheduler) -> Bool)?
+        private var armed: [(Scheduler) -> Bool]
         let reached = AsyncStream<Void>.makeStream()
 
-        init(_ condition: @escaping (Scheduler) -> Bool) { armed = condition }
+        /// Each condition fires once, in order; after each the host waits for the next command.
+        init(_ conditions: ((Scheduler) -> Bool)...) { armed = conditions }
 
         func afterStep(_ s: Scheduler) {
             lock.lock()
-            let condition = armed
+            let condition = armed.first
             lock.unlock()
             if let c = condition, c(s) {
                 lock.lock()
-                armed = nil
+                armed.removeFirst()
                 lock.unlock()
                 reached.continuation.yield()
-                // Hold the host thread until the cancellation has arrived (a generous bound
-                // only against a test bug; the wait ends as soon as the command is there).
+                // Hold the host thread until the test's next command has arrived (a generous
+                // bound only against a test bug; the wait ends as soon as the command is there).
                 let giveUp = Date().addingTimeInterval(300)
                 while !s.hasPendingCommands && Date() < giveUp { usleep(200) }
             }
@@ -64,11 +65,16 @@ struct AbortTests {
         let (engine, _) = try Self.engine { $0.maxRunningRequests = 1 }
         defer { engine.shutdown() }
         // Request 1 runs; request 2 can only wait behind it (one running request at most).
-        let probe = Probe { s in s.running.contains { $0.id == 1 && !$0.isDone } && s.waiting.contains { $0.id == 2 } }
+        // The host is held once request 1 runs until request 2 arrives, and once request 2
+        // waits until its cancellation arrives.
+        let probe = Probe({ s in s.running.contains { $0.id == 1 && !$0.isDone } },
+                          { s in s.running.contains { $0.id == 1 && !$0.isDone } && s.waiting.contains { $0.id == 2 } })
         engine.scheduler.afterStep = probe.afterStep
-        let first = Task { try await collect(engine.submit(Self.request(40, max: 30, seed: 1))) }
+        let first = Task { try await collect(engine.submit(Self.request(40, max: 1000, seed: 1))) }
+        var events = probe.reached.stream.makeAsyncIterator()
+        _ = await events.next()
         let waiting = Task { try await collect(engine.submit(Self.request(40, max: 30, seed: 2))) }
-        for await _ in probe.reached.stream { break }
+        _ = await events.next()
         waiting.cancel()
         let cancelled = await waiting.result
         if case let .success(c) = cancelled {
@@ -77,7 +83,7 @@ struct AbortTests {
             #expect(e is CancellationError, "\(e)")
         }
         let done = try await first.value
-        #expect(done.reason == .length && done.ids.count == 30, "the running request is not disturbed")
+        #expect(done.reason == .length && done.ids.count == 1000, "the running request is not disturbed")
         try await Self.checkClean(engine)
     }
 
@@ -86,7 +92,7 @@ struct AbortTests {
         let (engine, _) = try Self.engine { $0.chunkedPrefillSize = 64; $0.overlap = overlap }
         defer { engine.shutdown() }
         // 600 prompt tokens go in chunks of 64: cancel once two chunks are scheduled.
-        let probe = Probe { s in s.running.contains { $0.id == 1 && $0.inPrefill && $0.kvComputed >= 128 && $0.kvComputed < 600 } }
+        let probe = Probe({ s in s.running.contains { $0.id == 1 && $0.inPrefill && $0.kvComputed >= 128 && $0.kvComputed < 600 } })
         engine.scheduler.afterStep = probe.afterStep
         let task = Task { try await collect(engine.submit(Self.request(600, max: 20, seed: 3))) }
         for await _ in probe.reached.stream { break }
@@ -103,7 +109,7 @@ struct AbortTests {
     func cancelWhileDecodingByDroppingTheStream(overlap: Bool) async throws {
         let (engine, _) = try Self.engine { $0.overlap = overlap }
         defer { engine.shutdown() }
-        let probe = Probe { s in s.running.contains { $0.id == 1 && $0.output.count >= 3 } }
+        let probe = Probe({ s in s.running.contains { $0.id == 1 && $0.output.count >= 3 } })
         engine.scheduler.afterStep = probe.afterStep
         // A consumer that reads three tokens and walks away (breaks out of its loop): the
         // stream is dropped, which cancels like a cancelled task does.
@@ -126,7 +132,7 @@ struct AbortTests {
     @Test func cancelWhileDecodingByCancellingTheTask() async throws {
         let (engine, _) = try Self.engine()
         defer { engine.shutdown() }
-        let probe = Probe { s in s.running.contains { $0.id == 1 && $0.output.count >= 5 } }
+        let probe = Probe({ s in s.running.contains { $0.id == 1 && $0.output.count >= 5 } })
         engine.scheduler.afterStep = probe.afterStep
         let task = Task { try await collect(engine.submit(Self.request(30, max: 500, seed: 5))) }
         for await _ in probe.reached.stream { break }
