@@ -5,9 +5,8 @@ extension Microbench {
     /// Encoding speed of the model's tokenizer on 100 kB of mixed prose, code, JSON and
     /// non-Latin scripts: the best of five runs, in MB/s.
     func runTokenizer() throws {
-        let path: String
-        do { path = try ModelCatalog().resolve(model) } catch { throw CLIError(error.description) }
-        let tok = try LoadedModel(path: path).tokenizer
+        let loaded = try options.load()
+        let tok = loaded.tokenizer
         let sample = """
         The quick brown fox jumps over the lazy dog. In 1969, Apollo 11 landed on the Moon; \
         it's been 55 years since then, and we're still talking about it!
@@ -30,6 +29,6 @@ extension Microbench {
         }
         let bytes = Double(text.utf8.count)
         print(String(format: "%@ tokenizer: %d bytes -> %d tokens in %.2f ms = %.1f MB/s (best of %d)",
-                     URL(fileURLWithPath: path).lastPathComponent, Int(bytes), ids.count, best * 1000, bytes / best / 1e6, max(1, repetitions) + 2))
+                     loaded.model.info.name, Int(bytes), ids.count, best * 1000, bytes / best / 1e6, max(1, repetitions) + 2))
     }
 }
