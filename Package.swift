@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Layers (arrows point down only): ringside -> TUI, BenchKit -> Engine -> Kernels/COpenBLAS.
+// Layers (arrows point down only): ringside -> TUI, BenchKit -> Engine -> Kernels.
 // See docs/ARCHITECTURE.md.
 let package = Package(
     name: "Ringside",
@@ -17,21 +17,21 @@ let package = Package(
         .systemLibrary(
             name: "CNcursesw", path: "Sources/CNcursesw", pkgConfig: "ncursesw",
             providers: [.apt(["libncurses-dev"]), .brew(["ncurses"])]),
-        .systemLibrary(
-            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
         // SIMD inner loops (quantized dot products, attention, the worker pool). -O3 in every
         // configuration: a debug build of these loops would make the engine unusably slow.
+        // OpenBLAS is opened at run time (Kernels/blas.c), after OPENBLAS_CORETYPE is set from
+        // the CPU's features: linked, it would pick its kernels before main.
         .target(
-            name: "Kernels", dependencies: ["COpenBLAS"],
-            cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
+            name: "Kernels",
+            cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])],
+            linkerSettings: [.linkedLibrary("dl")]),
         // Events, counters and timelines; imports nothing of ours, so the cockpit, the server
         // and `bench` all read the same snapshots.
         .target(
             name: "Profiler",
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(
-            name: "Engine", dependencies: ["Kernels", "COpenBLAS", "Profiler"],
+            name: "Engine", dependencies: ["Kernels", "Profiler"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(
             name: "TUI", dependencies: ["Engine", "Profiler", "CNcursesw"],

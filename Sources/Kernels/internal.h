@@ -24,6 +24,11 @@ float *rs_scratch(int64_t floats);
  * (tasks running on that same thread use rs_scratch). */
 float *rs_scratch_outer(int64_t floats);
 
+/* C = A B^T (+ beta C), row-major, single-threaded OpenBLAS (blas.c); only after
+ * rs_blas_available() said yes. */
+void rs_sgemm_nt(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                 int ldc);
+
 /* Rows [r0, r1) of y = x W^T for T tokens through the matrix-vector kernels (matmul.c). */
 void rs_gemv_rows(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T,
                   int64_t r0, int64_t r1);

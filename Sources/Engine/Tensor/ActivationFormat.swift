@@ -21,7 +21,7 @@ public enum ActivationFormat: String, Sendable, CaseIterable {
     }
 
     /// Runs `body` with this format on the calling thread (the thread that runs the forward pass).
-    func with<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+    public func with<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         let old = rs_set_thread_activations(kernelMode)
         defer { rs_set_thread_activations(old) }
         return try body()

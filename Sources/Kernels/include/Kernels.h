@@ -187,6 +187,12 @@ int rs_set_isa(int isa);
 /* 1 when the AVX-512 paths are in use. */
 int rs_have_avx512(void);
 
+/* Loads OpenBLAS (once; setting OPENBLAS_CORETYPE from the plan first unless the user set it).
+ * 1 if sgemm is available; without it prefill runs on the matrix-vector kernels. */
+int rs_blas_available(void);
+/* "OpenBLAS Zen (core chosen from CPU features)", or why it is not loaded. */
+const char *rs_blas_description(void);
+
 #ifdef __cplusplus
 }
 #endif
