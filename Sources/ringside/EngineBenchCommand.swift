@@ -1,4 +1,5 @@
 import ArgumentParser
+import BenchKit
 import Engine
 import Foundation
 import Profiler
@@ -18,6 +19,9 @@ struct EngineBench: AsyncParsableCommand {
     @Flag(name: .customLong("no-overlap")) var noOverlap = false
     @Flag(name: .customLong("no-record"), help: "Turn the event recorder off.") var noRecord = false
     @Option(name: .customLong("kv-cache-tokens")) var kvCacheTokens = 32768
+    @Flag(name: .long, help: "Print one JSON object per concurrency level instead of the report.") var json = false
+    @Flag(name: .customLong("fp32-activations"), help: "Decode with fp32 activations instead of int16-quantized ones.")
+    var fp32Activations = false
 
     func run() async throws {
         let path: String
@@ -27,10 +31,11 @@ struct EngineBench: AsyncParsableCommand {
         config.overlap = !noOverlap
         config.recordEvents = !noRecord
         config.kvCacheTokens = kvCacheTokens
+        config.fp32Activations = fp32Activations
         let engine = Engine(loaded, config: config)
         defer { engine.shutdown() }
         let recordNs = Self.recorderCost()
-        print(String(format: "recorder: %.1f ns per event (1M events, one lane)", recordNs))
+        if !json { print(String(format: "recorder: %.1f ns per event (1M events, one lane)", recordNs)) }
         var rng = SeededGenerator(seed: 1)
         // Warm-up: page in the weights.
         _ = try await run(engine, prompts: [(0 ..< 16).map { _ in Int32(200 + rng.next() % 20000) }], outputLen: 4)
@@ -43,6 +48,17 @@ struct EngineBench: AsyncParsableCommand {
             let wall = Date().timeIntervalSince(t0)
             let events = engine.recorder.read(&cursor)
             let gaps = GapStats(events)
+            // Decode speed as llama.cpp's batched bench counts it: tokens produced by decode
+            // batches over the time the device spent on them, host gaps before them included.
+            let decode = DecodeRate(events)
+            if json {
+                print(try BenchJSON.encode(EngineBenchFigures(
+                    concurrency: c, decodeTokensPerS: decode.tokensPerSecond, endToEndTokensPerS: Double(c * outputLen) / wall,
+                    gapP50Us: gaps.percentile(50), gapP99Us: gaps.percentile(99),
+                    prefillToDecodeGapUs: Percentile.of(gaps.prefillToDecode, 50), overlap: !noOverlap,
+                    overlapRatio: Overlap.ratio(events))))
+                continue
+            }
             if ProcessInfo.processInfo.environment["RINGSIDE_DUMP_EVENTS"] != nil {
                 let spans = events.filter { $0.kind == .begin || $0.kind == .end }
                 let t0 = spans[min(400, spans.count - 1)].time
@@ -61,9 +77,6 @@ struct EngineBench: AsyncParsableCommand {
             for (k, v) in spans.sorted(by: { $0.key < $1.key }) {
                 print("  \(k): \(v.count) spans, mean \(String(format: "%.3f", v.reduce(0, +) / Double(v.count))) ms")
             }
-            // Decode speed as llama.cpp's batched bench counts it: tokens produced by decode
-            // batches over the time the device spent on them, host gaps before them included.
-            let decode = DecodeRate(events)
             if !noRecord {
                 let steps = max(1, spans["device decode"]?.count ?? 1)
                 let stepMs = (spans["device decode"] ?? []).reduce(0, +) / Double(steps)

@@ -18,6 +18,7 @@ struct BatchedForwardTests {
         var alone: [[Float]] = []
         for p in prompts {
             let r = SequenceRunner(model: model, kvTokens: 128)
+            r.activations = .fp32
             let l = try r.extend(p)
             alone.append(Array(l.row(0)))
         }
