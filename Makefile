@@ -1,9 +1,16 @@
 # Two commands on a fresh Debian 12 machine with Swift installed:
 #   make run    the cockpit on the default model
-#   make test   the test suite (release build: real-model tests stay quick)
+#   make test   the test suite (release build: real-model tests stay quick);
+#               make test FILTER=GoldenTests runs the tests whose names match
 # Both install what is missing first and are quick when everything is in place.
 
 SWIFT     ?= swift
+# One command line for the product and the tests, so that both share .build/release: with
+# different flags each command rebuilt the whole package after the other (minutes).
+# -enable-testing lets the tests reach internal API. `swift test` adds its own -enable-testing
+# in another place of the compiler's command line unless told not to, hence
+# --disable-testable-imports (the flag below still enables testing).
+SWIFT_FLAGS := -c release -Xswiftc -enable-testing
 BIN       := .build/release/ringside
 APT_DEPS  := libopenblas-dev libncursesw5-dev pkg-config tmux python3 python3-pip
 TEST_MODELS := smollm2-135m-instruct gemma-3-270m
@@ -17,10 +24,10 @@ run: build
 
 test: build
 	@for m in $(TEST_MODELS); do $(BIN) models pull $$m >/dev/null || exit 1; done
-	$(SWIFT) test -c release -Xswiftc -enable-testing
+	$(SWIFT) test $(SWIFT_FLAGS) --disable-testable-imports $(if $(FILTER),--filter '$(FILTER)')
 
 build: deps
-	$(SWIFT) build -c release --product ringside
+	$(SWIFT) build $(SWIFT_FLAGS) --product ringside
 
 # Debian packages the build and the tests need, installed only when missing.
 deps:

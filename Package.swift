@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Layers (arrows point down only): ringside -> TUI, BenchKit -> Engine -> Kernels.
+// Layers (arrows point down only): ringside -> TUI, BenchKit -> Engine -> Jinja, Profiler, Kernels.
 // See docs/ARCHITECTURE.md.
 let package = Package(
     name: "Ringside",
@@ -30,8 +30,12 @@ let package = Package(
         .target(
             name: "Profiler",
             swiftSettings: [.swiftLanguageMode(.v6)]),
+        // Hugging Face chat templates: a Jinja interpreter that imports only the C library, not even Foundation.
         .target(
-            name: "Engine", dependencies: ["Kernels", "Profiler"],
+            name: "Jinja",
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(
+            name: "Engine", dependencies: ["Kernels", "Profiler", "Jinja"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(
             name: "TUI", dependencies: ["Engine", "Profiler", "CNcursesw"],
@@ -48,7 +52,11 @@ let package = Package(
             name: "ProfilerTests", dependencies: ["Profiler"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
-            name: "EngineTests", dependencies: ["Engine", "Kernels", "Profiler"],
+            name: "JinjaTests", dependencies: ["Jinja"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(
+            name: "EngineTests", dependencies: ["Engine", "Jinja", "Kernels", "Profiler"],
             resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(

@@ -2,9 +2,9 @@
 """Render chat templates with jinja2 configured exactly like Hugging Face transformers
 and write the golden fixture the Swift tests compare against byte-for-byte.
 
-    python3 tools/render_templates.py        # rewrites Tests/EngineTests/Fixtures/golden.json
+    python3 tools/render_templates.py        # rewrites Tests/JinjaTests/Fixtures/golden.json
 
-Requires Jinja2 (3.1.x). Templates live in Tests/EngineTests/Fixtures/templates/*.jinja;
+Requires Jinja2 (3.1.x). Templates live in Tests/JinjaTests/Fixtures/templates/*.jinja;
 templates/real/ holds further published chat templates (as collected in llama.cpp's
 models/templates) that are rendered over the same conversations as a wider compatibility net.
 """
@@ -18,7 +18,7 @@ from jinja2.ext import Extension, loopcontrols
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "Tests" / "EngineTests" / "Fixtures"
+FIXTURES = ROOT / "Tests" / "JinjaTests" / "Fixtures"
 TEMPLATES = FIXTURES / "templates"
 
 

@@ -83,32 +83,3 @@ public final class Engine: Sendable {
         return nil
     }
 }
-
-/// True the first time only.
-final class Once: @unchecked Sendable {
-    // Guarded by `lock`.
-    private let lock = NSLock()
-    private var done = false
-
-    func claim() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if done { return false }
-        done = true
-        return true
-    }
-}
-
-/// Request ids, unique per engine.
-final class IDCounter: @unchecked Sendable {
-    // Guarded by `lock`; submit may be called from any task.
-    private let lock = NSLock()
-    private var value: UInt64 = 0
-
-    func next() -> UInt64 {
-        lock.lock()
-        defer { lock.unlock() }
-        value += 1
-        return value
-    }
-}

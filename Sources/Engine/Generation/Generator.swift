@@ -1,10 +1,5 @@
 import Foundation
 
-/// Why generation ended (OpenAI's `finish_reason`).
-public enum FinishReason: String, Sendable, Codable {
-    case stop, length
-}
-
 /// The outcome of one completion.
 public struct GenerationResult: Sendable {
     public var promptIDs: [Int32]

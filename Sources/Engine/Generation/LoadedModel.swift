@@ -1,4 +1,5 @@
 import Foundation
+import Jinja
 
 /// Everything needed to serve one model: the network, its tokenizer, its chat template and
 /// the tokens that end a turn.

@@ -171,22 +171,22 @@ enum BailingMoeV2 {
             let ffn: FeedForward
             if i < c.firstKDenseReplace {
                 let f = c.intermediateSize
-                ffn = .dense(Expert(
+                ffn = .dense(MLP(
                     gate: try w.matrix(n.layer(i, "mlp.gate_proj.weight", "ffn_gate.weight"), rows: f, cols: d),
                     up: try w.matrix(n.layer(i, "mlp.up_proj.weight", "ffn_up.weight"), rows: f, cols: d),
                     down: try w.matrix(n.layer(i, "mlp.down_proj.weight", "ffn_down.weight"), rows: d, cols: f)))
             } else {
                 let f = c.moeIntermediateSize
-                var experts: [Expert] = []
+                var experts: [MLP] = []
                 for e in 0 ..< c.numExperts {
-                    experts.append(Expert(gate: try expertMatrix(&w, i, e, f, d, "gate_proj"),
+                    experts.append(MLP(gate: try expertMatrix(&w, i, e, f, d, "gate_proj"),
                                           up: try expertMatrix(&w, i, e, f, d, "up_proj"),
                                           down: try expertMatrix(&w, i, e, d, f, "down_proj")))
                 }
-                var shared: Expert?
+                var shared: MLP?
                 if c.numSharedExperts > 0 {
                     let s = c.sharedInter
-                    shared = Expert(
+                    shared = MLP(
                         gate: try w.matrix(n.layer(i, "mlp.shared_experts.gate_proj.weight", "ffn_gate_shexp.weight"), rows: s, cols: d),
                         up: try w.matrix(n.layer(i, "mlp.shared_experts.up_proj.weight", "ffn_up_shexp.weight"), rows: s, cols: d),
                         down: try w.matrix(n.layer(i, "mlp.shared_experts.down_proj.weight", "ffn_down_shexp.weight"), rows: d, cols: s))

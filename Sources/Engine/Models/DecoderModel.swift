@@ -73,7 +73,7 @@ final class DecoderModel: LanguageModel, MixtureOfExperts, @unchecked Sendable {
             H.update(from: X, count: n * d)
             Blocks.rmsNorm(H, rows: n, dim: d, weight: L.ffnNorm, eps: normEps)
             switch L.ffn {
-            case .dense(let e): MoELayer.run(e, H, ldx: d, n: n, into: X, accumulate: true, g: g, u: u)
+            case .dense(let mlp): mlp.forward(H, ldx: d, n: n, into: X, accumulate: true, g: g, u: u)
             case .moe(let m): m.forward(H, n: n, into: X, backend: moeBackend)
             }
         }

@@ -122,7 +122,7 @@ enum Qwen3 {
     static func denseFFN<W: WeightSource>(_ c: Qwen3Config, _ n: Names) -> (inout W, Int) throws(ModelFileError) -> FeedForward {
         { w, i throws(ModelFileError) in
             let d = c.hiddenSize, f = c.intermediateSize
-            return .dense(Expert(
+            return .dense(MLP(
                 gate: try w.matrix(n.layer(i, "mlp.gate_proj.weight", "ffn_gate.weight"), rows: f, cols: d),
                 up: try w.matrix(n.layer(i, "mlp.up_proj.weight", "ffn_up.weight"), rows: f, cols: d),
                 down: try w.matrix(n.layer(i, "mlp.down_proj.weight", "ffn_down.weight"), rows: d, cols: f)))

@@ -10,10 +10,10 @@ enum Qwen3MoE {
         return try Qwen3.build(c, weights: &w, names: n, architecture: "qwen3moe", size: (st.parameterCount, st.byteCount)) { w, i throws(ModelFileError) in
             guard c.isSparse(i) else { return try dense(&w, i) }
             let d = c.hiddenSize, f = c.moeIntermediateSize ?? 0, e = c.numExperts ?? 0
-            var experts: [Expert] = []
+            var experts: [MLP] = []
             for x in 0 ..< e {
                 let p = "model.layers.\(i).mlp.experts.\(x)."
-                experts.append(Expert(gate: try w.matrix(p + "gate_proj.weight", rows: f, cols: d),
+                experts.append(MLP(gate: try w.matrix(p + "gate_proj.weight", rows: f, cols: d),
                                       up: try w.matrix(p + "up_proj.weight", rows: f, cols: d),
                                       down: try w.matrix(p + "down_proj.weight", rows: d, cols: f)))
             }
@@ -31,12 +31,12 @@ enum Qwen3MoE {
             let gates = try w.experts("blk.\(i).ffn_gate_exps.weight", count: e, rows: ff, cols: d)
             let ups = try w.experts("blk.\(i).ffn_up_exps.weight", count: e, rows: ff, cols: d)
             let downs = try w.experts("blk.\(i).ffn_down_exps.weight", count: e, rows: d, cols: ff)
-            let experts = (0 ..< e).map { Expert(gate: gates[$0], up: ups[$0], down: downs[$0]) }
+            let experts = (0 ..< e).map { MLP(gate: gates[$0], up: ups[$0], down: downs[$0]) }
             return try moe(c, experts: experts, gate: try w.floatMatrix("blk.\(i).ffn_gate_inp.weight", rows: e, cols: d))
         }
     }
 
-    private static func moe(_ c: Qwen3Config, experts: [Expert], gate: UnsafePointer<Float>) throws(ModelFileError) -> FeedForward {
+    private static func moe(_ c: Qwen3Config, experts: [MLP], gate: UnsafePointer<Float>) throws(ModelFileError) -> FeedForward {
         let e = experts.count, d = c.hiddenSize
         let router = Router(kind: .softmax(normalize: c.normTopkProb ?? false), experts: e, topK: c.numExpertsPerTok ?? 1, bias: nil)
         return .moe(MoELayer(router: router, routerWeight: WeightMatrix(type: .f32, data: gate, rows: e, cols: d),

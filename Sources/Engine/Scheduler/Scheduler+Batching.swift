@@ -52,10 +52,16 @@ extension Scheduler {
     /// are expected to use.
     func decodeReserve() -> Int {
         var tokens = 0.0
-        for r in running where !r.isDone {
-            tokens += Double(min(r.params.maxTokens - r.output.count - r.pending, 1024)) * newTokenRatio
-        }
+        for r in running where !r.isDone { tokens += expectedDecodeTokens(r) }
         return Int(tokens) / cache.pageSize + running.count
+    }
+
+    /// Tokens `r` is expected still to decode: what its budget leaves (at most 1024, so one
+    /// long budget does not block admission) times `newTokenRatio`. Tokens sampled but not yet
+    /// seen (`pending`) are spent already; a waiting request has none, since retraction
+    /// happens only when no batch is in flight.
+    func expectedDecodeTokens(_ r: Req) -> Double {
+        Double(min(r.params.maxTokens - r.output.count - r.pending, 1024)) * newTokenRatio
     }
 
     /// Schedules the next chunk of `r`'s prefill; false when the budget is spent.
@@ -104,7 +110,7 @@ extension Scheduler {
             }
             let ps = cache.pageSize
             let chunk = min(all.count - cached, config.chunkedPrefillSize, budget.tokens)
-            let decodeNeed = Int(Double(min(r.params.maxTokens - r.output.count, 1024)) * newTokenRatio) / ps + 1
+            let decodeNeed = Int(expectedDecodeTokens(r)) / ps + 1
             let pagesNeeded = (cached + chunk + ps - 1) / ps - (match?.pages.count ?? 0) + decodeNeed
             if pagesNeeded > budget.pages { break }
             budget.pages -= decodeNeed

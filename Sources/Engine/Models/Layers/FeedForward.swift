@@ -1,21 +1,5 @@
 /// A layer's feed-forward part: one SwiGLU network, or routed experts.
 enum FeedForward {
-    case dense(Expert)
+    case dense(MLP)
     case moe(MoELayer)
-}
-
-/// One pre-norm decoder layer.
-struct DecoderLayer {
-    let attnNorm: UnsafePointer<Float>
-    let attention: AttentionWeights
-    let ffnNorm: UnsafePointer<Float>
-    let ffn: FeedForward
-}
-
-/// Models with routed experts: which backend they use, and how many tokens each expert saw.
-public protocol MixtureOfExperts: AnyObject {
-    var moeBackend: MoEBackend { get set }
-    /// Calls `body(layer, expert, tokens)` for every expert that saw tokens since the last
-    /// call, then starts counting afresh. Device thread only.
-    func drainExpertCounts(_ body: (Int, Int, Int64) -> Void)
 }

@@ -5,10 +5,10 @@ import Kernels
 final class ExpertTable: @unchecked Sendable {
     // Immutable after init; the pointers point into the model's weights, which outlive it.
     private let gate, up, down: UnsafeMutablePointer<UnsafeRawPointer?>
-    private let template: Expert
+    private let template: MLP
 
     /// nil unless every expert has one type and shape that the grouped kernel computes.
-    init?(_ experts: [Expert]) {
+    init?(_ experts: [MLP]) {
         guard let t = experts.first else { return nil }
         let same = experts.allSatisfy {
             $0.gate.type == t.gate.type && $0.up.type == t.up.type && $0.down.type == t.down.type

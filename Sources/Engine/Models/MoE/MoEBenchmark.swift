@@ -37,17 +37,17 @@ public final class MoEBenchmark: @unchecked Sendable {
         }
         let gate = (storage + experts * 3 * perMatrix).bindMemory(to: Float.self, capacity: experts * hidden)
         for i in 0 ..< experts * hidden { gate[i] = (Float(rng.next() % 65536) / 32768 - 1) * 0.05 }
-        var list: [Expert] = []
+        var list: [MLP] = []
         for e in 0 ..< experts {
             let base = storage + e * 3 * perMatrix
-            list.append(Expert(gate: WeightMatrix(type: .bf16, data: base, rows: inter, cols: hidden),
+            list.append(MLP(gate: WeightMatrix(type: .bf16, data: base, rows: inter, cols: hidden),
                                up: WeightMatrix(type: .bf16, data: base + perMatrix, rows: inter, cols: hidden),
                                down: WeightMatrix(type: .bf16, data: base + 2 * perMatrix, rows: hidden, cols: inter)))
         }
         if let q = quantize {
             var keep: [FloatBuffer] = []
             list = list.map { e in
-                Expert(gate: LoadQuantization.quantize(e.gate, as: q) { keep.append($0) },
+                MLP(gate: LoadQuantization.quantize(e.gate, as: q) { keep.append($0) },
                        up: LoadQuantization.quantize(e.up, as: q) { keep.append($0) },
                        down: LoadQuantization.quantize(e.down, as: q) { keep.append($0) })
             }
@@ -82,7 +82,7 @@ public final class MoEBenchmark: @unchecked Sendable {
         let y = naiveY, g = naiveG, u = naiveU
         for t in 0 ..< n {
             for j in 0 ..< k {
-                MoELayer.run(layer.experts[Int(layer.ids[t * k + j])], x + t * d, ldx: d, n: 1, into: y.pointer, accumulate: false, g: g, u: u)
+                layer.experts[Int(layer.ids[t * k + j])].forward(x + t * d, ldx: d, n: 1, into: y.pointer, accumulate: false, g: g, u: u)
                 let w = layer.weights.pointer[t * k + j]
                 for i in 0 ..< d { out[t * d + i] += w * y.pointer[i] }
             }

@@ -1,27 +1,10 @@
-import Kernels
-
-/// How a MoE layer computes its experts.
-public enum MoEBackend: String, Sendable, CaseIterable {
-    /// Sort (token, expert) pairs by expert and run one matrix product per expert over its
-    /// rows (SGLang-JAX's EPMoE with a grouped GEMM).
-    case grouped
-    /// Every expert over every token, masked by the routing (FusedMoE's reference shape).
-    case dense
-}
-
-/// One SwiGLU feed-forward network: down(silu(gate(x)) * up(x)).
-struct Expert {
-    let gate, up, down: WeightMatrix
-    var inter: Int { gate.rows }
-}
-
 /// A routed Mixture-of-Experts feed-forward layer with optional shared experts.
 final class MoELayer: @unchecked Sendable {
     // Workspace buffers and counts are used only by the thread running the forward pass.
     let router: Router
     let routerWeight: WeightMatrix
-    let experts: [Expert]
-    let shared: Expert?
+    let experts: [MLP]
+    let shared: MLP?
     let hidden: Int
     /// Tokens routed to each expert since the last `drainCounts`.
     private(set) var counts: [Int64]
@@ -33,7 +16,7 @@ final class MoELayer: @unchecked Sendable {
     private let table: ExpertTable?
     private var active: [Int32], activeFirst: [Int64], activeCount: [Int64]
 
-    init(router: Router, routerWeight: WeightMatrix, experts: [Expert], shared: Expert?, hidden: Int) {
+    init(router: Router, routerWeight: WeightMatrix, experts: [MLP], shared: MLP?, hidden: Int) {
         self.router = router
         self.routerWeight = routerWeight
         self.experts = experts
@@ -55,7 +38,7 @@ final class MoELayer: @unchecked Sendable {
         case .grouped: grouped(h, n: n, into: out)
         case .dense: dense(h, n: n, into: out)
         }
-        if let s = shared { Self.run(s, h, ldx: hidden, n: n, into: out, accumulate: true, g: g, u: u) }
+        if let s = shared { s.forward(h, ldx: hidden, n: n, into: out, accumulate: true, g: g, u: u) }
     }
 
     /// Router logits and each token's top-k (expert, weight) into `ids` and `weights`.
@@ -105,7 +88,7 @@ final class MoELayer: @unchecked Sendable {
         } else {
             for x in 0 ..< e where offsets[x + 1] > offsets[x] {
                 let first = offsets[x], rows = offsets[x + 1] - first
-                Self.run(experts[x], xs.pointer + first * d, ldx: d, n: rows, into: ys.pointer + first * d, accumulate: false, g: g, u: u)
+                experts[x].forward(xs.pointer + first * d, ldx: d, n: rows, into: ys.pointer + first * d, accumulate: false, g: g, u: u)
             }
         }
         for (row, p) in order[0 ..< pairs].enumerated() {
@@ -120,7 +103,7 @@ final class MoELayer: @unchecked Sendable {
         let k = router.topK, d = hidden
         ys.reserve(n * d)
         for (x, expert) in experts.enumerated() {
-            Self.run(expert, h, ldx: d, n: n, into: ys.pointer, accumulate: false, g: g, u: u)
+            expert.forward(h, ldx: d, n: n, into: ys.pointer, accumulate: false, g: g, u: u)
             for t in 0 ..< n {
                 for j in 0 ..< k where ids[t * k + j] == Int32(x) {
                     let w = weights.pointer[t * k + j]
@@ -129,16 +112,5 @@ final class MoELayer: @unchecked Sendable {
                 }
             }
         }
-    }
-
-    /// y = expert(x) for `n` rows (added to y when `accumulate`).
-    static func run(_ ex: Expert, _ x: UnsafePointer<Float>, ldx: Int, n: Int, into y: UnsafeMutablePointer<Float>,
-                    accumulate: Bool, g: FloatBuffer, u: FloatBuffer) {
-        let f = ex.inter, d = ex.down.rows
-        g.reserve(n * f)
-        u.reserve(n * f)
-        matmul(x, ldx: ldx, tokens: n, cols: ex.gate.cols, ex.gate.job(into: g.pointer, ldy: f), ex.up.job(into: u.pointer, ldy: f))
-        rs_silu_mul(g.pointer, u.pointer, g.pointer, Int64(n * f))
-        matmul(g.pointer, ldx: f, tokens: n, cols: f, ex.down.job(into: y, ldy: d, accumulate: accumulate))
     }
 }

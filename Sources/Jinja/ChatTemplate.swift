@@ -5,7 +5,7 @@
 ///
 /// ```swift
 /// let template = try ChatTemplate(source)
-/// let prompt = try template.render(messages: [.init(role: "user", content: "Hi")],
+/// let prompt = try template.render(messages: [["role": "user", "content": "Hi"]],
 ///                                  addGenerationPrompt: true, bosToken: "<bos>", eosToken: "<eos>")
 /// ```
 public struct ChatTemplate: Sendable {
@@ -33,34 +33,14 @@ public struct ChatTemplate: Sendable {
     }
 }
 
-/// One chat turn with plain text content. Use ``JinjaValue`` messages for anything richer
-/// (tool calls, multimodal content lists, `reasoning_content`).
-public struct ChatMessage: Sendable, Equatable, Hashable, Codable {
-    public var role: String
-    public var content: String
-
-    public init(role: String, content: String) {
-        self.role = role
-        self.content = content
-    }
-
-    /// `{"role": ..., "content": ...}` in that key order.
-    public var jinjaValue: JinjaValue { .object([("role", .string(role)), ("content", .string(content))]) }
-}
-
 extension ChatTemplate {
     /// Renders the way `tokenizer.apply_chat_template(messages, tokenize=False, ...)` does.
+    /// Messages are objects as transformers receives them (role/content, tool calls, content
+    /// parts, `reasoning_content`); `tools` are their JSON schemas.
     ///
     /// Like transformers, `tools` and `documents` are always defined (as `none` unless given),
     /// special tokens are only defined when non-nil, and `extra` (e.g. `enable_thinking`)
     /// is merged last so it can override anything.
-    public func render(messages: [ChatMessage], addGenerationPrompt: Bool, bosToken: String?, eosToken: String?,
-                       extra: [String: JinjaValue] = [:]) throws -> String {
-        try render(messages: messages.map(\.jinjaValue), addGenerationPrompt: addGenerationPrompt,
-                   bosToken: bosToken, eosToken: eosToken, extra: extra)
-    }
-
-    /// Variant taking arbitrary message objects (tool calls, content parts, ...) and tool schemas.
     public func render(messages: [JinjaValue], tools: [JinjaValue]? = nil, addGenerationPrompt: Bool,
                        bosToken: String?, eosToken: String?, extra: [String: JinjaValue] = [:]) throws -> String {
         try render(Self.context(messages: messages, tools: tools, addGenerationPrompt: addGenerationPrompt,

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Engine
+@testable import Jinja
 
 /// One rendering recorded by `tools/render_templates.py` from Python jinja2.
 struct GoldenCase: Sendable, CustomTestStringConvertible {
@@ -13,7 +13,7 @@ struct GoldenCase: Sendable, CustomTestStringConvertible {
     let template: String
     let source: String
     let context: [String: JinjaValue]
-    /// Plain role/content messages: also rendered through the `ChatMessage` convenience API.
+    /// Plain role/content messages: also rendered through `render(messages:...)`.
     let simple: Bool
     let outcome: Outcome
 

@@ -1,3 +1,5 @@
+import Jinja
+
 extension ChatTemplate {
     /// Gemma 3's chat template, verbatim from google/gemma-3-*-it `tokenizer_config.json`.
     /// The Gemma 3 GGUF we ship has no `tokenizer.chat_template`, so the engine falls back to this.

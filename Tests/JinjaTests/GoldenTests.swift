@@ -1,5 +1,5 @@
 import Testing
-@testable import Engine
+@testable import Jinja
 
 /// Byte-for-byte agreement with Python jinja2 configured like Hugging Face transformers.
 @Suite struct GoldenTests {
@@ -43,12 +43,13 @@ import Testing
         return "first difference at scalar \(i):\n  got      \(window(a))\n  expected \(window(b))"
     }
 
-    /// The same render through `render(messages:addGenerationPrompt:bosToken:eosToken:extra:)`.
+    /// The same render through `render(messages:addGenerationPrompt:bosToken:eosToken:extra:)`,
+    /// which builds the context as transformers does.
     private func checkConvenienceAPI(_ golden: GoldenCase, template: ChatTemplate, expected: String) throws {
         guard case .array(let raw)? = golden.context["messages"] else { return }
-        let messages = raw.compactMap { m -> ChatMessage? in
+        let messages = raw.compactMap { m -> JinjaValue? in
             guard let role = m["role"]?.stringValue, let content = m["content"]?.stringValue else { return nil }
-            return ChatMessage(role: role, content: content)
+            return .object([("role", .string(role)), ("content", .string(content))])
         }
         #expect(messages.count == raw.count)
         var extra = golden.context
@@ -59,6 +60,6 @@ import Testing
                                          addGenerationPrompt: golden.context["add_generation_prompt"] == .bool(true),
                                          bosToken: golden.context["bos_token"]?.stringValue,
                                          eosToken: golden.context["eos_token"]?.stringValue, extra: extra)
-        #expect(output.utf8.elementsEqual(expected.utf8), "via ChatMessage API: \(firstDifference(output, expected))")
+        #expect(output.utf8.elementsEqual(expected.utf8), "via the messages API: \(firstDifference(output, expected))")
     }
 }
