@@ -17,6 +17,16 @@ public struct KernelPath: Sendable, Codable, Equatable {
     public var blas: String
     public var threads: Int
 
+    public init(cpu: String, isa: String, vnni: Bool, decodeKernel: String, prefillKernel: String, blas: String, threads: Int) {
+        self.cpu = cpu
+        self.isa = isa
+        self.vnni = vnni
+        self.decodeKernel = decodeKernel
+        self.prefillKernel = prefillKernel
+        self.blas = blas
+        self.threads = threads
+    }
+
     enum CodingKeys: String, CodingKey {
         case cpu, isa, vnni, threads, blas
         case decodeKernel = "decode_kernel", prefillKernel = "prefill_kernel"
