@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Profiler
 
 /// `ringside microbench --json`: llama-bench's two figures and the kernels that produced them.
 public struct MicrobenchFigures: Codable, Sendable, Equatable {
@@ -27,7 +28,7 @@ public struct MicrobenchFigures: Codable, Sendable, Equatable {
 
 /// `ringside engine-bench --json`: one object per concurrency level. Gaps are device idle time
 /// between batches in microseconds (nil when a run had none).
-public struct EngineBenchFigures: Codable, Sendable, Equatable {
+public struct EngineBenchJSON: Codable, Sendable, Equatable {
     public var concurrency: Int
     public var decodeTokensPerS: Double
     public var endToEndTokensPerS: Double
@@ -78,5 +79,14 @@ public enum BenchJSON {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
         return String(decoding: try e.encode(value), as: UTF8.self)
+    }
+}
+
+extension EngineBenchFigures {
+    /// This level's figures as `engine-bench --json` writes them.
+    public var json: EngineBenchJSON {
+        EngineBenchJSON(concurrency: concurrency, decodeTokensPerS: decode.tokensPerSecond, endToEndTokensPerS: endToEndTokensPerSecond,
+                        gapP50Us: gaps.percentile(50), gapP99Us: gaps.percentile(99),
+                        prefillToDecodeGapUs: Percentile.of(gaps.prefillToDecode, 50), overlap: overlap, overlapRatio: overlapRatio)
     }
 }

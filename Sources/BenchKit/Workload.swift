@@ -81,3 +81,26 @@ public struct WorkloadSpec: Sendable {
         }
     }
 }
+
+extension WorkloadSpec {
+    /// `count` short random requests, none of them among the measured ones, to run first: they
+    /// page in the weights and start the threads.
+    public func warmUp(count: Int) -> WorkloadSpec {
+        var w = self
+        w.kind = .random
+        w.numPrompts = count
+        w.seed = seed &+ 1_000_003
+        w.outputLen = min(outputLen, 16)
+        return w
+    }
+
+    /// The report's `workload` line, e.g. "random 64 x 128 in / 128 out, concurrency 16";
+    /// `load` says how requests are sent.
+    public func describe(load: String) -> String {
+        switch kind {
+        case .random: "random \(numPrompts) x \(inputLen) in / \(outputLen) out, \(load)"
+        case .sharedPrefix: "shared-prefix \(groups) groups x \(promptsPerGroup), system \(systemPromptLen) + question \(questionLen), \(outputLen) out, \(load)"
+        case .multiTurn: "multi-turn \(conversations) conversations x \(turns) turns, question \(questionLen), \(outputLen) out, \(load)"
+        }
+    }
+}

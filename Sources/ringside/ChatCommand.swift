@@ -8,6 +8,7 @@ struct Chat: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "The cockpit: chat with a model in a full-screen terminal UI.")
 
     @OptionGroup var options: ModelOptions
+    @OptionGroup var engineOptions: EngineOptions
     @Option(name: .long, help: "Theme name (a file NAME.theme in Themes/ or ~/.config/ringside/themes).") var theme = "default"
     @Option(name: .long, help: "Write a Chrome trace (Perfetto) of the session's timeline on exit.") var trace: String?
 
@@ -17,15 +18,14 @@ struct Chat: ParsableCommand {
         }
         let loaded = try options.load()
         RecentModels().add(options.model)
-        let config = options.engineConfig
+        let config = engineOptions.engineConfig
         let engine = Engine(loaded, config: config)
         let collector = trace.map { _ in EventCollector(engine.recorder) }
         let themes = ThemeCatalog.standard()
         let quantize = options.quantize
         let app = CockpitApp(engine: engine, modelName: options.model, themes: themes, theme: themes.load(theme)) { name in
             // Switching models keeps the scheduling flags.
-            let path = try ModelCatalog().resolve(name)
-            return Engine(try LoadedModel(path: path, quantization: quantize), config: config)
+            Engine(try ModelOptions.load(name, quantization: quantize), config: config)
         }
         app.run()
         engine.shutdown()

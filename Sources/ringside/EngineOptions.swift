@@ -1,12 +1,9 @@
 import ArgumentParser
 import Engine
 
-/// Flags every command that runs a model takes: which model, and how the engine schedules
+/// How the engine schedules and computes: flags every command that runs the engine takes
 /// (SGLang's server arguments, under the same names).
-struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Catalog name (see `ringside models list`) or path to a .gguf file.")
-    var model = ModelCatalog.defaultModel
-
+struct EngineOptions: ParsableArguments {
     @Option(name: .customLong("kv-cache-tokens"), help: "Tokens the KV cache holds (default: a quarter of free memory).")
     var kvCacheTokens: Int?
     @Option(name: .customLong("page-size"), help: "Tokens per KV page; the radix cache shares whole pages.")
@@ -23,8 +20,6 @@ struct ModelOptions: ParsableArguments {
     var noRadixCache = false
     @Flag(name: .customLong("no-overlap"), help: "Run the plain scheduler loop (host and device take turns).")
     var noOverlap = false
-    @Option(name: .long, help: "Quantize a Hugging Face checkpoint's matrices as it loads: q8_0 or q4_0.")
-    var quantize: LoadQuantization?
     @Option(name: .customLong("moe-backend"), help: "grouped (one product per expert over its tokens) or dense (every expert, masked).")
     var moeBackend = MoEBackend.grouped
     @Flag(name: .customLong("fp32-activations"), help: "Decode with fp32 activations (matches an fp32 reference to 1e-3) instead of int16-quantized ones.")
@@ -52,14 +47,7 @@ struct ModelOptions: ParsableArguments {
         c.fp32Activations = fp32Activations
         return c
     }
-
-    func load() throws -> LoadedModel {
-        let path: String
-        do { path = try ModelCatalog().resolve(model) } catch { throw CLIError(error.description) }
-        do { return try LoadedModel(path: path, quantization: quantize) } catch { throw CLIError("\(error)") }
-    }
 }
 
 extension EngineConfig.SchedulePolicy: ExpressibleByArgument {}
 extension MoEBackend: ExpressibleByArgument {}
-extension LoadQuantization: ExpressibleByArgument {}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Console
 import Engine
 import Foundation
 import Profiler
@@ -8,6 +9,7 @@ struct Generate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "One completion to stdout.")
 
     @OptionGroup var options: ModelOptions
+    @OptionGroup var engineOptions: EngineOptions
     @Option(name: .long, help: "The prompt text.") var prompt: String
     @Flag(name: .long, help: "Send the prompt as one user message through the model's chat template.") var chat = false
     @Option(name: .customLong("max-tokens"), help: "Most tokens to generate.") var maxTokens = 128
@@ -33,7 +35,7 @@ struct Generate: AsyncParsableCommand {
 
     func run() async throws {
         let loaded = try options.load()
-        let engine = Engine(loaded, config: options.engineConfig)
+        let engine = Engine(loaded, config: engineOptions.engineConfig)
         defer { engine.shutdown() }
         let params = SamplingParams(temperature: temperature, topK: topK, topP: topP, minP: minP,
                                     frequencyPenalty: frequencyPenalty, presencePenalty: presencePenalty,
@@ -47,37 +49,15 @@ struct Generate: AsyncParsableCommand {
         request.separateReasoning = chat
 
         let collector = trace.map { _ in EventCollector(engine.recorder) }
-        var report = Report(model: loaded.model.info.name, prompt_ids: ids)
+        var report = GenerateReport(model: loaded.model.info.name, prompt_ids: ids)
+        let terminal = StreamedText(stdoutIsTerminal: isatty(1) != 0)
         do {
             for try await event in engine.submit(request) {
-                switch event {
-                case let .delta(text, reasoning, tokens, logprobs):
-                    if json {
-                        report.output_ids += tokens
-                        report.text += text
-                        report.reasoning += reasoning
-                        if report.first_top5_logprobs.isEmpty, let first = logprobs.first {
-                            report.first_top5_logprobs = first.top.map { [Double($0.id), Double($0.logprob)] }
-                        }
-                    } else {
-                        // Reasoning dimmed on a terminal, on stderr otherwise, so that stdout is the answer.
-                        if !reasoning.isEmpty {
-                            if isatty(1) != 0 {
-                                FileHandle.standardOutput.write(Data(("\u{1B}[2m" + reasoning + "\u{1B}[0m").utf8))
-                            } else {
-                                FileHandle.standardError.write(Data(reasoning.utf8))
-                            }
-                        }
-                        FileHandle.standardOutput.write(Data(text.utf8))
-                    }
-                case let .finished(reason, usage, timings):
-                    report.finish_reason = reason.rawValue
-                    report.prompt_tokens = usage.promptTokens
-                    report.completion_tokens = usage.completionTokens
-                    report.ttft_ms = timings.firstToken * 1000
-                    let decodeTime = timings.total - timings.firstToken
-                    report.decode_tokens_per_s = usage.completionTokens > 1 && decodeTime > 0
-                        ? Double(usage.completionTokens - 1) / decodeTime : 0
+                report.add(event)
+                if !json, case let .delta(text, reasoning, _, _) = event {
+                    let (out, err) = terminal.render(text: text, reasoning: reasoning)
+                    if !err.isEmpty { FileHandle.standardError.write(Data(err.utf8)) }
+                    FileHandle.standardOutput.write(Data(out.utf8))
                 }
             }
         } catch { throw CLIError("\(error)") }
@@ -85,29 +65,10 @@ struct Generate: AsyncParsableCommand {
             do { try Data(ChromeTrace.json(events).utf8).write(to: URL(fileURLWithPath: trace)) } catch { throw CLIError("cannot write \(trace): \(error)") }
         }
         if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-            print(String(decoding: try enc.encode(report), as: UTF8.self))
+            print(report.json)
         } else {
             print()
-            FileHandle.standardError.write(Data(String(
-                format: "[%d prompt tokens, first token after %.0f ms; %d generated, %.1f t/s decode; %@]\n",
-                report.prompt_tokens, report.ttft_ms, report.completion_tokens,
-                report.decode_tokens_per_s, report.finish_reason).utf8))
+            FileHandle.standardError.write(Data((report.summary + "\n").utf8))
         }
-    }
-
-    struct Report: Encodable {
-        var model: String
-        var prompt_ids: [Int32]
-        var output_ids: [Int32] = []
-        var text = ""
-        var reasoning = ""
-        var finish_reason = ""
-        var prompt_tokens = 0
-        var completion_tokens = 0
-        var first_top5_logprobs: [[Double]] = []
-        var ttft_ms = 0.0
-        var decode_tokens_per_s = 0.0
     }
 }

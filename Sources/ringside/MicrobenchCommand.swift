@@ -8,7 +8,7 @@ struct Microbench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time prefill (pp) and decode (tg) of the forward pass, as llama-bench does.")
 
-    @Option(name: .long, help: "Catalog name or path of a GGUF file.") var model = ModelCatalog.defaultModel
+    @OptionGroup var options: ModelOptions
     @Option(name: .customLong("pp"), help: "Prompt tokens for the prefill figure.") var promptTokens = 512
     @Option(name: .customLong("tg"), help: "Tokens generated for the decode figure.") var decodeTokens = 128
     @Option(name: .long, help: "Repetitions; the median is reported.") var repetitions = 3
@@ -28,14 +28,12 @@ struct Microbench: ParsableCommand {
 
     func run() throws {
         if moe { return try runMoE() }
-        let path: String
-        do { path = try ModelCatalog().resolve(model) } catch { throw CLIError(error.description) }
         if let isa { do { try KernelPath.lowerISA(to: isa) } catch { throw CLIError(error.description) } }
-        let file = try GGUFFile(path: path)
-        let m = try ModelRegistry.load(gguf: file)
+        let loaded = try options.load()
+        let m = loaded.model
         let runner = SequenceRunner(model: m, kvTokens: promptTokens + decodeTokens + 16)
         runner.activations = fp32Activations ? .fp32 : .int16
-        let kernels = KernelPath.current(weightType: KernelPath.dominantType(file), activations: runner.activations)
+        let kernels = KernelPath.current(weightType: KernelPath.dominantType(atPath: loaded.path), activations: runner.activations)
         if !json { print(kernels.summary) }
         var gen = SeededGenerator(seed: 1)
         let prompt = (0 ..< promptTokens).map { _ in Int32(gen.next() % UInt64(m.info.vocabSize)) }

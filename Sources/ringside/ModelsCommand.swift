@@ -50,7 +50,7 @@ struct Models: ParsableCommand {
         @Argument(help: "Catalog name or a path.") var name: String
 
         func run() throws {
-            do { print(try ModelCatalog().resolve(name)) } catch { throw CLIError(error.description) }
+            print(try ModelOptions.resolve(name))
         }
     }
 }

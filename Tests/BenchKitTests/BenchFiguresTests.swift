@@ -25,7 +25,7 @@ struct BenchFiguresTests {
     }
 
     @Test func engineBenchKeysStayWhenAGapIsMissing() throws {
-        let o = try Self.object(BenchJSON.encode(EngineBenchFigures(
+        let o = try Self.object(BenchJSON.encode(EngineBenchJSON(
             concurrency: 16, decodeTokensPerS: 120, endToEndTokensPerS: 100, gapP50Us: 31, gapP99Us: nil,
             prefillToDecodeGapUs: nil, overlap: true, overlapRatio: 0.9)))
         #expect(Set(o.keys) == ["concurrency", "decode_tokens_per_s", "end_to_end_tokens_per_s", "gap_p50_us", "gap_p99_us",

@@ -62,4 +62,24 @@ struct WorkloadTests {
         for t in 0 ..< 4 { #expect(reqs.filter { $0.turn == t }.map(\.conversation).sorted() == [0, 1, 2]) }
         #expect(reqs.allSatisfy { $0.prompt.count == 10 })
     }
+
+    @Test func descriptionsNameTheShapeAndTheLoad() {
+        var spec = WorkloadSpec()
+        #expect(spec.describe(load: "concurrency 16") == "random 64 x 128 in / 128 out, concurrency 16")
+        spec.kind = .sharedPrefix
+        #expect(spec.describe(load: "all at once") == "shared-prefix 8 groups x 8, system 512 + question 64, 128 out, all at once")
+        spec.kind = .multiTurn
+        #expect(spec.describe(load: "2.0 req/s") == "multi-turn 8 conversations x 4 turns, question 64, 128 out, 2.0 req/s")
+    }
+
+    @Test func warmUpIsShortRandomAndApartFromTheRun() {
+        var spec = WorkloadSpec()
+        spec.kind = .sharedPrefix
+        spec.outputLen = 100
+        spec.vocabSize = 1000
+        let warm = spec.warmUp(count: 2)
+        #expect(warm.kind == .random && warm.numPrompts == 2 && warm.outputLen == 16)
+        let measured = Set(spec.requests().map(\.prompt))
+        #expect(warm.requests().allSatisfy { !measured.contains($0.prompt) })
+    }
 }

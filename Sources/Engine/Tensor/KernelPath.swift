@@ -48,8 +48,10 @@ public struct KernelPath: Sendable, Codable, Equatable {
             threads: Int(rs_pool_size()))
     }
 
-    /// The type holding most of a GGUF file's bytes: the one decode mostly reads.
-    public static func dominantType(_ file: GGUFFile) -> GGMLType {
+    /// The type holding most of a GGUF file's bytes: the one decode mostly reads. Hugging Face
+    /// folders are taken as bf16.
+    public static func dominantType(atPath path: String) -> GGMLType {
+        guard path.hasSuffix(".gguf"), let file = try? GGUFFile(path: path) else { return .bf16 }
         var bytes: [GGMLType: Int] = [:]
         for t in file.tensors.values { bytes[t.type, default: 0] += t.byteCount }
         return bytes.max { $0.value < $1.value }?.key ?? .f32

@@ -1,75 +1,31 @@
-import BenchKit
 import Engine
 import Foundation
 
-/// At most `limit` requests in flight (nil: no limit).
-actor Limiter {
-    private var free: Int?
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+/// Sends a benchmark's requests to a target: at most `concurrency` in flight, each starting no
+/// earlier than its Poisson arrival time, multi-turn conversations one turn after another.
+public struct BenchRunner: Sendable {
+    public let target: any BenchTarget
+    public let concurrency: Int?
+    public let requestRate: Double?
+    public let ignoreEOS: Bool
+    public let seed: UInt64
+    public let vocabSize: Int
 
-    init(_ limit: Int?) { free = limit }
-
-    func acquire() async {
-        guard let f = free else { return }
-        if f > 0 {
-            free = f - 1
-            return
-        }
-        await withCheckedContinuation { waiters.append($0) }
+    public init(target: any BenchTarget, concurrency: Int?, requestRate: Double?, ignoreEOS: Bool, seed: UInt64, vocabSize: Int) {
+        self.target = target
+        self.concurrency = concurrency
+        self.requestRate = requestRate
+        self.ignoreEOS = ignoreEOS
+        self.seed = seed
+        self.vocabSize = vocabSize
     }
-
-    func release() {
-        guard free != nil else { return }
-        if waiters.isEmpty { free! += 1 } else { waiters.removeFirst().resume() }
-    }
-}
-
-/// Completed requests so far, for the progress bar.
-final class Counter: @unchecked Sendable {
-    // Guarded by `lock`.
-    private let lock = NSLock()
-    private var done = 0
-    private var failed = 0
-    private var tokens = 0
-
-    func add(_ r: RequestResult) {
-        lock.lock()
-        if r.ok { done += 1 } else { failed += 1 }
-        tokens += r.outputTokens
-        lock.unlock()
-    }
-
-    var value: (done: Int, failed: Int, tokens: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        return (done, failed, tokens)
-    }
-}
-
-struct BenchRunner: Sendable {
-    let target: any BenchTarget
-    let concurrency: Int?
-    let requestRate: Double?
-    let ignoreEOS: Bool
-    let seed: UInt64
-    let vocabSize: Int
 
     /// Runs the requests (multi-turn ones conversation by conversation) and returns each
     /// request's result.
-    func run(_ requests: [BenchRequest], counter: Counter) async -> [RequestResult] {
+    public func run(_ requests: [BenchRequest], counter: ResultCounter) async -> [RequestResult] {
         let limiter = Limiter(concurrency)
-        // Poisson arrivals: exponential gaps between starts (all at once when no rate).
-        var rng = SeededGenerator(seed: seed &+ 7)
         let units = Self.units(requests)
-        var starts: [Double] = []
-        var t = 0.0
-        for _ in units {
-            starts.append(t)
-            if let rate = requestRate, rate > 0 {
-                let u = max(Double(rng.next() % 1_000_000) / 1_000_000, 1e-9)
-                t += -log(u) / rate
-            }
-        }
+        let starts = Arrivals.starts(count: units.count, rate: requestRate, seed: seed)
         let begin = Date()
         return await withTaskGroup(of: [RequestResult].self) { group in
             for (i, unit) in units.enumerated() {
@@ -103,7 +59,7 @@ struct BenchRunner: Sendable {
     }
 
     /// Single requests, or whole conversations in turn order.
-    static func units(_ requests: [BenchRequest]) -> [[BenchRequest]] {
+    public static func units(_ requests: [BenchRequest]) -> [[BenchRequest]] {
         if requests.allSatisfy({ $0.conversation < 0 }) { return requests.map { [$0] } }
         var byConversation: [Int: [BenchRequest]] = [:]
         for r in requests { byConversation[r.conversation, default: []].append(r) }

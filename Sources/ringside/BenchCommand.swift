@@ -1,5 +1,6 @@
 import ArgumentParser
 import BenchKit
+import Console
 import Engine
 import Foundation
 import Profiler
@@ -11,6 +12,7 @@ struct Bench: AsyncParsableCommand {
         abstract: "Measure throughput and latency under load (random, shared-prefix, multi-turn).")
 
     @OptionGroup var options: ModelOptions
+    @OptionGroup var engineOptions: EngineOptions
     @Option(name: .long, help: "Benchmark an OpenAI-compatible server at this base URL instead of the in-process engine.")
     var url: String?
     @Option(name: .long, help: "random, shared-prefix or multi-turn.") var workload = Workload.random
@@ -49,7 +51,7 @@ struct Bench: AsyncParsableCommand {
             do { target = HTTPTarget(client: try HTTPClient(url: url), url: url, model: options.model) } catch { throw CLIError("\(error)") }
         } else {
             let loaded = try options.load()
-            let e = Engine(loaded, config: options.engineConfig)
+            let e = Engine(loaded, config: engineOptions.engineConfig)
             engine = e
             vocab = loaded.model.info.vocabSize
             target = EngineTarget(engine: e)
@@ -75,18 +77,13 @@ struct Bench: AsyncParsableCommand {
                                  ignoreEOS: ignoreEOS, seed: seed, vocabSize: vocab)
 
         if warmup > 0 {
-            var w = spec
-            w.kind = .random
-            w.numPrompts = warmup
-            w.seed = seed &+ 1_000_003
-            w.outputLen = min(outputLen, 16)
-            let warm = await runner.run(w.requests(), counter: Counter())
+            let warm = await runner.run(spec.warmUp(count: warmup).requests(), counter: ResultCounter())
             if let bad = warm.first(where: { !$0.ok }) { throw CLIError("warm-up request failed: \(bad.error ?? "?")") }
         }
 
         let collector = engine.map { EventCollector($0.recorder) }
-        let counter = Counter()
-        let progress = ProgressBar(total: requests.count, counter: counter)
+        let counter = ResultCounter()
+        let progress = ProgressBar(total: requests.count) { counter.value }
         progress.start()
         let t0 = Date()
         let results = await runner.run(requests, counter: counter)
@@ -94,7 +91,8 @@ struct Bench: AsyncParsableCommand {
         progress.stop()
         let events = collector?.stop() ?? []
 
-        var report = BenchReport(backend: target.name, workload: describe(spec), results: results, duration: duration)
+        let load = concurrency.map { "concurrency \($0)" } ?? requestRate.map { "\($0) req/s" } ?? "all at once"
+        var report = BenchReport(backend: target.name, workload: spec.describe(load: load), results: results, duration: duration)
         if engine != nil { report.addEngineEvents(events) }
         print(report.table, terminator: "")
         if let outputFile {
@@ -105,68 +103,6 @@ struct Bench: AsyncParsableCommand {
         }
         if report.completed == 0 { throw ExitCode.failure }
     }
-
-    private func describe(_ s: WorkloadSpec) -> String {
-        let load = concurrency.map { "concurrency \($0)" } ?? requestRate.map { "\($0) req/s" } ?? "all at once"
-        switch s.kind {
-        case .random: return "random \(s.numPrompts) x \(s.inputLen) in / \(s.outputLen) out, \(load)"
-        case .sharedPrefix: return "shared-prefix \(s.groups) groups x \(s.promptsPerGroup), system \(s.systemPromptLen) + question \(s.questionLen), \(s.outputLen) out, \(load)"
-        case .multiTurn: return "multi-turn \(s.conversations) conversations x \(s.turns) turns, question \(s.questionLen), \(s.outputLen) out, \(load)"
-        }
-    }
 }
 
 extension Workload: ExpressibleByArgument {}
-
-/// `[#####.....] 12/64 requests  8.1 s  312 tok/s` on stderr, redrawn a few times a second.
-final class ProgressBar: @unchecked Sendable {
-    // `running` is guarded by `lock`.
-    private let total: Int
-    private let counter: Counter
-    private let lock = NSLock()
-    private var running = true
-    private let finished = DispatchSemaphore(value: 0)
-    private let began = Date()
-
-    init(total: Int, counter: Counter) {
-        self.total = total
-        self.counter = counter
-    }
-
-    func start() {
-        // Redrawn in place on a terminal; a line every few seconds in a log.
-        let tty = isatty(2) != 0
-        Thread { [self] in
-            var ticks = 0
-            while true {
-                lock.lock()
-                let go = running
-                lock.unlock()
-                if tty || !go || ticks % 20 == 19 { draw(final: !go, tty: tty) }
-                if !go { break }
-                ticks += 1
-                Thread.sleep(forTimeInterval: 0.25)
-            }
-            finished.signal()
-        }.start()
-    }
-
-    func stop() {
-        lock.lock()
-        running = false
-        lock.unlock()
-        finished.wait()
-    }
-
-    private func draw(final: Bool, tty: Bool) {
-        let v = counter.value
-        let n = v.done + v.failed
-        let width = 30
-        let filled = total > 0 ? min(width, n * width / total) : width
-        let secs = Date().timeIntervalSince(began)
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        var line = String(format: "%@[%@] %d/%d requests  %.1f s  %.0f tok/s", tty ? "\r" : "", bar, n, total, secs, Double(v.tokens) / max(secs, 1e-9))
-        if v.failed > 0 { line += "  \(v.failed) failed" }
-        FileHandle.standardError.write(Data((line + (final || !tty ? "\n" : "")).utf8))
-    }
-}

@@ -1,26 +1,28 @@
-import BenchKit
 import Engine
 import Foundation
 
 /// What a benchmark request reports as it streams.
-enum BenchChunk: Sendable {
+public enum BenchChunk: Sendable {
     /// Some output arrived (`tokens` of it, when the target says; else one chunk).
     case output(tokens: Int, ids: [Int32])
     case done(promptTokens: Int?, cachedTokens: Int?, outputTokens: Int?)
 }
 
 /// Where `bench` sends its requests.
-protocol BenchTarget: Sendable {
+public protocol BenchTarget: Sendable {
     var name: String { get }
     func send(_ r: BenchRequest, ignoreEOS: Bool) -> AsyncThrowingStream<BenchChunk, any Error>
 }
 
 /// The in-process engine.
-struct EngineTarget: BenchTarget {
-    let engine: Engine
-    var name: String { "ringside (in-process, \(engine.loaded.model.info.name))" }
+public struct EngineTarget: BenchTarget {
+    public let engine: Engine
 
-    func send(_ r: BenchRequest, ignoreEOS: Bool) -> AsyncThrowingStream<BenchChunk, any Error> {
+    public init(engine: Engine) { self.engine = engine }
+
+    public var name: String { "ringside (in-process, \(engine.loaded.model.info.name))" }
+
+    public func send(_ r: BenchRequest, ignoreEOS: Bool) -> AsyncThrowingStream<BenchChunk, any Error> {
         let events = engine.submit(GenerateRequest(input: .tokens(r.prompt), params: SamplingParams(maxTokens: r.outputLen, ignoreEOS: ignoreEOS)))
         return AsyncThrowingStream { continuation in
             let task = Task {
@@ -46,13 +48,20 @@ struct EngineTarget: BenchTarget {
 
 /// Any OpenAI-compatible server (llama.cpp's llama-server, SGLang, `ringside serve`), through
 /// `/v1/completions` with the prompt as token ids.
-struct HTTPTarget: BenchTarget {
-    let client: HTTPClient
-    let url: String
-    let model: String
-    var name: String { "OpenAI-compatible server at \(url)" }
+public struct HTTPTarget: BenchTarget {
+    public let client: HTTPClient
+    public let url: String
+    public let model: String
 
-    func send(_ r: BenchRequest, ignoreEOS: Bool) -> AsyncThrowingStream<BenchChunk, any Error> {
+    public init(client: HTTPClient, url: String, model: String) {
+        self.client = client
+        self.url = url
+        self.model = model
+    }
+
+    public var name: String { "OpenAI-compatible server at \(url)" }
+
+    public func send(_ r: BenchRequest, ignoreEOS: Bool) -> AsyncThrowingStream<BenchChunk, any Error> {
         let body: [String: Any] = [
             "model": model, "prompt": r.prompt.map(Int.init), "max_tokens": r.outputLen, "temperature": 0,
             "stream": true, "ignore_eos": ignoreEOS, "stream_options": ["include_usage": true],
