@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers (arrows point down only): ringside -> TUI, Console, BenchKit -> Engine -> Jinja, Profiler,
-// Kernels/COpenBLAS. The executable only parses arguments. See docs/ARCHITECTURE.md.
+// Kernels. The executable only parses arguments. See docs/ARCHITECTURE.md.
 let package = Package(
     name: "Ringside",
     platforms: [.macOS(.v14)],
@@ -17,14 +17,14 @@ let package = Package(
         .systemLibrary(
             name: "CNcursesw", path: "Sources/CNcursesw", pkgConfig: "ncursesw",
             providers: [.apt(["libncurses-dev"]), .brew(["ncurses"])]),
-        .systemLibrary(
-            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
         // SIMD inner loops (quantized dot products, attention, the worker pool). -O3 in every
         // configuration: a debug build of these loops would make the engine unusably slow.
+        // OpenBLAS is opened at run time (Kernels/blas.c), after OPENBLAS_CORETYPE is set from
+        // the CPU's features: linked, it would pick its kernels before main.
         .target(
-            name: "Kernels", dependencies: ["COpenBLAS"],
-            cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
+            name: "Kernels",
+            cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])],
+            linkerSettings: [.linkedLibrary("dl")]),
         // Events, counters and timelines; imports nothing of ours, so the cockpit, the server
         // and `bench` all read the same snapshots.
         .target(
@@ -36,7 +36,7 @@ let package = Package(
             name: "Jinja",
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(
-            name: "Engine", dependencies: ["Kernels", "COpenBLAS", "Profiler", "Jinja"],
+            name: "Engine", dependencies: ["Kernels", "Profiler", "Jinja"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(
             name: "TUI", dependencies: ["Engine", "Profiler", "CNcursesw"],

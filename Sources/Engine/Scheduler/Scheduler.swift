@@ -60,7 +60,8 @@ final class Scheduler: @unchecked Sendable {
         cache = KVCache(layers: info.layers, kvDim: info.kvDim, tokens: tokens, pageSize: config.pageSize)
         slots = ReqToTokenPool(rows: config.maxRunningRequests, maxContext: min(info.contextLength, cache.slotCount) + config.pageSize)
         tree = config.radixCache ? RadixCache(pageSize: config.pageSize) : nil
-        device = DeviceWorker(model: loaded.model, cache: cache, rows: config.maxRunningRequests, recorder: recorder)
+        device = DeviceWorker(model: loaded.model, cache: cache, rows: config.maxRunningRequests, recorder: recorder,
+                              activations: config.fp32Activations ? .fp32 : .int16)
         recorder.enabled = config.recordEvents
         (loaded.model as? MixtureOfExperts)?.moeBackend = config.moeBackend
     }
