@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers (arrows point down only): ringside -> TUI, Console, BenchKit, Server -> Engine -> Jinja,
-// Profiler, Kernels/COpenBLAS. The executable only parses arguments. See docs/ARCHITECTURE.md.
+// Profiler, Kernels. The executable only parses arguments. See docs/ARCHITECTURE.md.
 let package = Package(
     name: "Ringside",
     platforms: [.macOS(.v14)],
@@ -20,14 +20,14 @@ let package = Package(
         .systemLibrary(
             name: "CNcursesw", path: "Sources/CNcursesw", pkgConfig: "ncursesw",
             providers: [.apt(["libncurses-dev"]), .brew(["ncurses"])]),
-        .systemLibrary(
-            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
         // SIMD inner loops (quantized dot products, attention, the worker pool). -O3 in every
         // configuration: a debug build of these loops would make the engine unusably slow.
+        // OpenBLAS is opened at run time (Kernels/blas.c), after OPENBLAS_CORETYPE is set from
+        // the CPU's features: linked, it would pick its kernels before main.
         .target(
-            name: "Kernels", dependencies: ["COpenBLAS"],
-            cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
+            name: "Kernels",
+            cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])],
+            linkerSettings: [.linkedLibrary("dl")]),
         // Events, counters and timelines; imports nothing of ours, so the cockpit, the server
         // and `bench` all read the same snapshots.
         .target(
@@ -39,7 +39,7 @@ let package = Package(
             name: "Jinja",
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(
-            name: "Engine", dependencies: ["Kernels", "COpenBLAS", "Profiler", "Jinja"],
+            name: "Engine", dependencies: ["Kernels", "Profiler", "Jinja"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(
             name: "TUI", dependencies: ["Engine", "Profiler", "CNcursesw"],
@@ -84,6 +84,10 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "BenchKitTests", dependencies: ["BenchKit", "Engine", "Profiler"],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        // Runs the built `ringside` binary as a child process: commands, exit codes, JSON keys.
+        .testTarget(
+            name: "CLITests",
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "ConsoleTests", dependencies: ["Console", "Engine"],

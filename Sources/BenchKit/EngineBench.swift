@@ -18,9 +18,10 @@ public struct EngineBench: Sendable {
     }
 
     /// Runs every level in turn after a warm-up and writes what it measures through `log`.
-    public func run(concurrency levels: [Int], log: (String) -> Void) async throws {
+    /// With `json`, each level is one line of JSON (`EngineBenchJSON`) and nothing else is written.
+    public func run(concurrency levels: [Int], json: Bool = false, log: (String) -> Void) async throws {
         let recordNs = Self.recorderCost()
-        log(String(format: "recorder: %.1f ns per event (1M events, one lane)", recordNs))
+        if !json { log(String(format: "recorder: %.1f ns per event (1M events, one lane)", recordNs)) }
         var rng = SeededGenerator(seed: 1)
         // Warm-up: page in the weights.
         _ = try await Self.runAtOnce(engine, prompts: [(0 ..< 16).map { _ in Int32(200 + rng.next() % 20000) }], outputLen: 4)
@@ -32,10 +33,10 @@ public struct EngineBench: Sendable {
             _ = try await Self.runAtOnce(engine, prompts: prompts, outputLen: outputLen)
             let wall = Date().timeIntervalSince(t0)
             let events = engine.recorder.read(&cursor)
-            if ProcessInfo.processInfo.environment["RINGSIDE_DUMP_EVENTS"] != nil { Self.dump(events, log: log) }
+            if !json, ProcessInfo.processInfo.environment["RINGSIDE_DUMP_EVENTS"] != nil { Self.dump(events, log: log) }
             let figures = EngineBenchFigures(events: events, concurrency: c, outputLen: outputLen, wall: wall,
                                              overlap: engine.config.overlap, recorded: engine.config.recordEvents, recordNs: recordNs)
-            for line in figures.lines { log(line) }
+            if json { log(try BenchJSON.encode(figures.json)) } else { for line in figures.lines { log(line) } }
         }
     }
 
@@ -92,6 +93,8 @@ public struct EngineBenchFigures: Sendable {
     public var decode: DecodeRate
     public var gaps: GapStats
     public var retracted: Int
+    /// Share of device busy time during which the host was busy too.
+    public var overlapRatio: Double?
 
     public init(events: [Event], concurrency: Int, outputLen: Int, wall: Double, overlap: Bool, recorded: Bool, recordNs: Double) {
         self.concurrency = concurrency
@@ -105,6 +108,7 @@ public struct EngineBenchFigures: Sendable {
         decode = DecodeRate(events)
         gaps = GapStats(events)
         retracted = events.filter { $0.kind == .counter && $0.metric == .retractedRequests }.count
+        overlapRatio = Overlap.ratio(events)
     }
 
     /// Aggregate decode speed: every request's output over the whole run.

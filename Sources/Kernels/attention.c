@@ -217,6 +217,10 @@ static void attend(const rs_attention_args *a, int t, int g, int begin, int end,
         attend_avx512(a, t, g, begin, end, acc, m, l);
         return;
     }
+    if (rs_isa() >= RS_ISA_AVX2 && a->head_dim % 8 == 0) {
+        rs_attend_avx2(a, t, g, begin, end, acc, m, l);
+        return;
+    }
 #endif
     attend_ref(a, t, g, begin, end, acc, m, l);
 }

@@ -7,8 +7,6 @@
  * stays in L2 and hands it to single-threaded OpenBLAS sgemm. Rows are handed out in chunks from
  * an atomic counter, so a core slowed by a neighbour simply takes fewer chunks.
  */
-#include <cblas.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -35,6 +33,10 @@ typedef struct {
     int64_t ldx, cols, n_tokens;
     int64_t chunk_rows;
     int64_t chunk_end[MAX_JOBS]; /* cumulative chunk counts per job */
+    int gemv;                    /* matrix-vector kernels, not panels + sgemm */
+    int int_acts;                /* the matrix-vector path reads qa for the types it supports */
+    int isa;
+    rs_qacts qa;
     _Atomic int64_t next;
 } matmul_ctx;
 
@@ -185,8 +187,50 @@ static void gemm_panel(const rs_matmul_job *j, const float *x, int64_t ldx, int6
         panel = buf;
     }
     const int64_t ldw = j->type == RS_TYPE_F32 ? j->row_bytes / 4 : cols;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)n, (int)cols, 1.0f, x, (int)ldx,
-                panel, (int)ldw, j->accumulate ? 1.0f : 0.0f, j->y + r0, (int)j->ldy);
+    rs_sgemm_nt((int)T, (int)n, (int)cols, x, (int)ldx, panel, (int)ldw, j->accumulate ? 1.0f : 0.0f, j->y + r0,
+                (int)j->ldy);
+}
+
+/* ---- matrix-vector: integer activations ------------------------------------------------- */
+
+int rs_int_supported(int type, int64_t cols) {
+    switch (type) {
+    case RS_TYPE_Q4_0: case RS_TYPE_Q4_1: case RS_TYPE_Q5_0: case RS_TYPE_Q8_0:
+        return cols > 0 && cols % 32 == 0;
+    case RS_TYPE_Q4_K: case RS_TYPE_Q5_K: case RS_TYPE_Q6_K:
+        return cols > 0 && cols % 256 == 0;
+    default:
+        return 0;
+    }
+}
+
+static void gemv_int_rows(int isa, const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0,
+                          int64_t r1) {
+#if RS_X86
+    if (isa >= RS_ISA_AVX2) {
+        rs_gemv_int_avx2(j, a, T, r0, r1);
+        return;
+    }
+#endif
+    (void)isa;
+    rs_gemv_int_scalar(j, a, T, r0, r1);
+}
+
+int rs_gemv_int_path(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T,
+                     int isa, int levels) {
+    if (!rs_int_supported(j->type, cols) || isa < 0 || isa > rs_cpu_plan_native()->isa || T <= 0) return -1;
+    if (isa > RS_ISA_AVX2) return -1; /* no AVX-512 integer kernels yet */
+    const rs_qacts a = rs_quantize_acts(x, ldx, cols, T, levels, isa);
+    gemv_int_rows(isa, j, &a, T, 0, j->rows);
+    return 0;
+}
+
+const char *rs_gemv_kernel_name(int type, int acts) {
+    const int isa = rs_isa();
+    if (acts != RS_ACTS_FP32 && rs_int_supported(type, 256))
+        return isa >= RS_ISA_AVX2 ? (acts == RS_ACTS_INT8 ? "int8-levels-avx2" : "int16-avx2")
+                                  : (acts == RS_ACTS_INT8 ? "int8-levels-scalar" : "int16-scalar");
+    return isa >= RS_ISA_AVX512 ? "fp32-avx512" : "fp32-scalar";
 }
 
 static void matmul_task(void *p, int ith, int nth) {
@@ -194,7 +238,7 @@ static void matmul_task(void *p, int ith, int nth) {
     (void)nth;
     matmul_ctx *c = (matmul_ctx *)p;
     const int64_t total = c->chunk_end[c->njobs - 1];
-    const int gemv = c->n_tokens <= gemv_max_tokens;
+    const int gemv = c->gemv;
     for (;;) {
         const int64_t k = atomic_fetch_add_explicit(&c->next, 1, memory_order_relaxed);
         if (k >= total) break;
@@ -204,26 +248,28 @@ static void matmul_task(void *p, int ith, int nth) {
         const rs_matmul_job *j = &c->jobs[jn];
         const int64_t r0 = (k - first) * c->chunk_rows;
         const int64_t r1 = r0 + c->chunk_rows < j->rows ? r0 + c->chunk_rows : j->rows;
-        if (gemv)
+        if (gemv && c->int_acts && rs_int_supported(j->type, c->cols))
+            gemv_int_rows(c->isa, j, &c->qa, c->n_tokens, r0, r1);
+        else if (gemv)
             rs_gemv_rows(j, c->x, c->ldx, c->cols, c->n_tokens, r0, r1);
         else
             gemm_panel(j, c->x, c->ldx, c->cols, c->n_tokens, r0, r1);
     }
 }
 
-static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
-static void blas_single_thread(void) { openblas_set_num_threads(1); }
-
 void rs_matmul(const rs_matmul_job *jobs, int njobs, const float *x, int64_t ldx, int64_t cols,
                int64_t n_tokens) {
+    rs_matmul_ex(jobs, njobs, x, ldx, cols, n_tokens, rs_thread_activations());
+}
+
+void rs_matmul_ex(const rs_matmul_job *jobs, int njobs, const float *x, int64_t ldx, int64_t cols,
+                  int64_t n_tokens, int acts) {
     if (njobs <= 0 || n_tokens <= 0) return;
     if (njobs > MAX_JOBS) {
-        rs_matmul(jobs, MAX_JOBS, x, ldx, cols, n_tokens);
-        rs_matmul(jobs + MAX_JOBS, njobs - MAX_JOBS, x, ldx, cols, n_tokens);
+        rs_matmul_ex(jobs, MAX_JOBS, x, ldx, cols, n_tokens, acts);
+        rs_matmul_ex(jobs + MAX_JOBS, njobs - MAX_JOBS, x, ldx, cols, n_tokens, acts);
         return;
     }
-    /* Our threads own the cores; OpenBLAS runs inside them, one thread each. */
-    pthread_once(&blas_once, blas_single_thread);
     matmul_ctx c;
     c.jobs = jobs;
     c.njobs = njobs;
@@ -231,9 +277,18 @@ void rs_matmul(const rs_matmul_job *jobs, int njobs, const float *x, int64_t ldx
     c.ldx = ldx;
     c.cols = cols;
     c.n_tokens = n_tokens;
+    c.isa = rs_isa();
+    c.int_acts = 0;
+    /* Without OpenBLAS every product is a matrix-vector one: slower prefill, same results. */
+    c.gemv = n_tokens <= gemv_max_tokens || !rs_blas_available();
+    if (c.gemv && acts != RS_ACTS_FP32) {
+        for (int i = 0; i < njobs; i++) c.int_acts |= rs_int_supported(jobs[i].type, cols);
+        /* Quantized once here, on the issuing thread; every task reads the same blocks. */
+        if (c.int_acts) c.qa = rs_quantize_acts(x, ldx, cols, n_tokens, acts == RS_ACTS_INT8 ? 127 : 32767, c.isa);
+    }
     int64_t total_rows = 0;
     for (int i = 0; i < njobs; i++) total_rows += jobs[i].rows;
-    if (n_tokens <= gemv_max_tokens) {
+    if (c.gemv) {
         const int64_t chunks = (int64_t)rs_pool_size() * GEMV_CHUNKS_PER_THREAD;
         c.chunk_rows = ((total_rows + chunks - 1) / chunks + 15) / 16 * 16;
     } else {

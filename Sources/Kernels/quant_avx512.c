@@ -95,21 +95,6 @@ RS_AVX512 void rs_dequantize_row_avx512(int type, const void *src, float *dst, i
 
 #endif
 
-int rs_have_avx512(void) {
-#if RS_X86
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                 __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-                 __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-    }
-    return cached;
-#else
-    return 0;
-#endif
-}
-
 void rs_dequantize_row(int type, const void *src, float *dst, int64_t n) {
 #if RS_X86
     if (rs_have_avx512()) {

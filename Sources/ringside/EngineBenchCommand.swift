@@ -14,6 +14,7 @@ struct EngineBench: AsyncParsableCommand {
     @Option(name: .customLong("input-len")) var inputLen = 128
     @Option(name: .customLong("output-len")) var outputLen = 128
     @Flag(name: .customLong("no-record"), help: "Turn the event recorder off.") var noRecord = false
+    @Flag(name: .long, help: "Print one JSON object per concurrency level instead of the report.") var json = false
 
     func validate() throws {
         guard concurrency.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--concurrency must be >= 1") }
@@ -27,6 +28,6 @@ struct EngineBench: AsyncParsableCommand {
         let engine = Engine(try options.load(), config: config)
         defer { engine.shutdown() }
         try await BenchKit.EngineBench(engine: engine, inputLen: inputLen, outputLen: outputLen)
-            .run(concurrency: concurrency) { print($0) }
+            .run(concurrency: concurrency, json: json) { print($0) }
     }
 }

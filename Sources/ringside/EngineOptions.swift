@@ -22,6 +22,8 @@ struct EngineOptions: ParsableArguments {
     var noOverlap = false
     @Option(name: .customLong("moe-backend"), help: "grouped (one product per expert over its tokens) or dense (every expert, masked).")
     var moeBackend = MoEBackend.grouped
+    @Flag(name: .customLong("fp32-activations"), help: "Decode with fp32 activations (matches an fp32 reference to 1e-3) instead of int16-quantized ones.")
+    var fp32Activations = false
 
     func validate() throws {
         if let t = kvCacheTokens, t < pageSize { throw ValidationError("--kv-cache-tokens must hold at least one page (\(pageSize) tokens)") }
@@ -42,6 +44,7 @@ struct EngineOptions: ParsableArguments {
         c.radixCache = !noRadixCache
         c.overlap = !noOverlap
         c.moeBackend = moeBackend
+        c.fp32Activations = fp32Activations
         return c
     }
 }

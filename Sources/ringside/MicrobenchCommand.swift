@@ -1,4 +1,5 @@
 import ArgumentParser
+import BenchKit
 import Engine
 import Foundation
 
@@ -18,11 +19,25 @@ struct Microbench: ParsableCommand {
     var moePaths: [String] = MoEBenchmark.Path.allCases.map(\.rawValue)
     @Option(name: .customLong("moe-quantize"), help: "Quantize the experts to q8_0 or q4_0 first, as --quantize does on load.")
     var moeQuantize: String?
+    @Flag(name: .long, help: "Print one JSON object (model, pp, tg, prefill_tokens_per_s, decode_tokens_per_s, path).")
+    var json = false
+    @Flag(name: .customLong("fp32-activations"), help: "Decode with fp32 activations instead of int16-quantized ones.")
+    var fp32Activations = false
+    @Option(name: .long, help: "Run narrower kernels than the CPU allows: scalar, avx2 or avx512.")
+    var isa: String?
+    @Flag(name: .long, help: "Time the model's tokenizer encoding 100 kB of mixed text instead.")
+    var tokenizer = false
 
     func run() throws {
         if moe { return try runMoE() }
-        let m = try options.load().model
+        if tokenizer { return try runTokenizer() }
+        if let isa { do { try KernelPath.lowerISA(to: isa) } catch { throw CLIError(error.description) } }
+        let loaded = try options.load()
+        let m = loaded.model
         let runner = SequenceRunner(model: m, kvTokens: promptTokens + decodeTokens + 16)
+        runner.activations = fp32Activations ? .fp32 : .int16
+        let kernels = KernelPath.current(weightType: KernelPath.dominantType(atPath: loaded.path), activations: runner.activations)
+        if !json { print(kernels.summary) }
         var gen = SeededGenerator(seed: 1)
         let prompt = (0 ..< promptTokens).map { _ in Int32(gen.next() % UInt64(m.info.vocabSize)) }
         var pp: [Double] = [], tg: [Double] = []
@@ -38,6 +53,11 @@ struct Microbench: ParsableCommand {
         }
         // The first repetition warms caches and the page map; it is not reported.
         let med = { (a: [Double]) in a.dropFirst().sorted()[(a.count - 1) / 2] }
+        if json {
+            print(try BenchJSON.encode(MicrobenchFigures(model: m.info.name, pp: promptTokens, tg: decodeTokens,
+                                                         prefillTokensPerS: med(pp), decodeTokensPerS: med(tg), path: kernels)))
+            return
+        }
         print(String(format: "%@  pp%d %.1f t/s   tg%d %.1f t/s   (median of %d)", m.info.name, promptTokens, med(pp), decodeTokens, med(tg), repetitions))
     }
 }

@@ -55,7 +55,8 @@ struct MatmulTests {
                 y.withUnsafeMutableBufferPointer { yb in
                     var job = rs_matmul_job(type: Int32(type.rawValue), w: wb.baseAddress, row_bytes: Int64(m.rowBytes), rows: Int64(rows),
                                             y: yb.baseAddress, ldy: Int64(rows), accumulate: 1)
-                    rs_matmul(&job, 1, xb.baseAddress, Int64(cols), Int64(cols), Int64(tokens))
+                    // The fp32-activation path; the integer path has its own bound (IntegerDecodeTests).
+                    rs_matmul_ex(&job, 1, xb.baseAddress, Int64(cols), Int64(cols), Int64(tokens), Int32(RS_ACTS_FP32))
                 }
             }
         }

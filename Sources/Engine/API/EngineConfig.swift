@@ -22,6 +22,9 @@ public struct EngineConfig: Sendable, Equatable {
     public var recordEvents = true
     /// How Mixture-of-Experts layers compute (ignored by dense models).
     public var moeBackend = MoEBackend.grouped
+    /// Decode products take fp32 activations (matches an fp32 reference to 1e-3) instead of
+    /// int16-quantized ones (faster; same greedy ids on the reference prompts).
+    public var fp32Activations = false
 
     public init() {}
 }

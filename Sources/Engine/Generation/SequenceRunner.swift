@@ -27,6 +27,8 @@ public final class SequenceRunner: @unchecked Sendable {
     public private(set) var length = 0
     /// Longest prefill chunk per forward pass (bounds activation memory).
     public var chunkSize = 512
+    /// Activations of the decode products; `.fp32` to match an fp32 reference to 1e-3.
+    public var activations = ActivationFormat.int16
 
     public init(model: any LanguageModel, kvTokens: Int? = nil, pageSize: Int = 16) {
         self.model = model
@@ -75,7 +77,7 @@ public final class SequenceRunner: @unchecked Sendable {
             batch.removeAll()
             batch.append(tokens: tokens[start ..< end], startPosition: length + start, slotRow: row * slots.maxContext,
                          allLogits: allLogits)
-            logits = model.forward(batch, cache: cache)
+            logits = activations.with { model.forward(batch, cache: cache) }
             start = end
         }
         length = newLength

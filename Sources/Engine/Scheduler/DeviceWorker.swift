@@ -16,8 +16,11 @@ final class DeviceWorker: @unchecked Sendable {
     private var sampler = Sampler()
     private var thread: Thread?
 
-    init(model: any LanguageModel, cache: KVCache, rows: Int, recorder: Recorder) {
+    private let activations: ActivationFormat
+
+    init(model: any LanguageModel, cache: KVCache, rows: Int, recorder: Recorder, activations: ActivationFormat = .int16) {
         self.model = model
+        self.activations = activations
         moe = model as? any MixtureOfExperts
         self.cache = cache
         self.recorder = recorder
@@ -48,6 +51,7 @@ final class DeviceWorker: @unchecked Sendable {
     }
 
     private func run() {
+        activations.install()
         while let b = inbox.pop() {
             execute(b)
             outbox.push(b)

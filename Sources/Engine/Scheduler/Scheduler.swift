@@ -14,6 +14,8 @@ final class Scheduler: @unchecked Sendable {
         case cancel(UInt64)
         /// Drop every cached prefix if nothing runs; the reply says whether it did.
         case flushCache(@Sendable (Bool) -> Void)
+        /// Runs a closure on the host thread between steps (tests read its state this way).
+        case inspect((Scheduler) -> Void)
         case shutdown
     }
 
@@ -48,6 +50,9 @@ final class Scheduler: @unchecked Sendable {
     var checkInvariants = false
     private(set) var invariantViolations: [String] = []
     private(set) var steps = 0
+    /// Called on the host thread at the end of every loop iteration: tests act at an exact
+    /// point of a request's life (waiting, mid-prefill, decoding) instead of after a sleep.
+    var afterStep: ((Scheduler) -> Void)?
     private let debugLog = ProcessInfo.processInfo.environment["RINGSIDE_DEBUG_SCHEDULER"] != nil
 
     init(loaded: LoadedModel, config: EngineConfig, recorder: Recorder) {
@@ -59,7 +64,8 @@ final class Scheduler: @unchecked Sendable {
         cache = KVCache(layers: info.layers, kvDim: info.kvDim, tokens: tokens, pageSize: config.pageSize)
         slots = ReqToTokenPool(rows: config.maxRunningRequests, maxContext: min(info.contextLength, cache.slotCount) + config.pageSize)
         tree = config.radixCache ? RadixCache(pageSize: config.pageSize) : nil
-        device = DeviceWorker(model: loaded.model, cache: cache, rows: config.maxRunningRequests, recorder: recorder)
+        device = DeviceWorker(model: loaded.model, cache: cache, rows: config.maxRunningRequests, recorder: recorder,
+                              activations: config.fp32Activations ? .fp32 : .int16)
         recorder.enabled = config.recordEvents
         (loaded.model as? MixtureOfExperts)?.moeBackend = config.moeBackend
     }
@@ -78,6 +84,9 @@ final class Scheduler: @unchecked Sendable {
 
     /// Longest prompt a request may have: it must fit the context and the KV pool.
     var maxPromptTokens: Int { min(loaded.model.info.contextLength, cache.slotCount) - 1 }
+    /// Prompt and output together end at the model's context (OpenAI's `length`); past it
+    /// the request's row of the slot table would overflow.
+    var maxSequenceTokens: Int { loaded.model.info.contextLength }
 
     func start() {
         device.start()
@@ -104,7 +113,14 @@ final class Scheduler: @unchecked Sendable {
         return cs
     }
 
-    private var idle: Bool { waiting.isEmpty && running.isEmpty && inFlight.isEmpty }
+    /// Commands sent but not yet taken by the host thread.
+    var hasPendingCommands: Bool {
+        inboxLock.lock()
+        defer { inboxLock.unlock() }
+        return !inbox.isEmpty
+    }
+
+    var idle: Bool { waiting.isEmpty && running.isEmpty && inFlight.isEmpty }
 
     private func loop() {
         while true {
@@ -113,6 +129,7 @@ final class Scheduler: @unchecked Sendable {
                 case .submit(let r): waiting.append(r)
                 case .cancel(let id): cancel(id)
                 case .flushCache(let reply): reply(flushCache())
+                case .inspect(let look): look(self)
                 case .shutdown: shuttingDown = true
                 }
             }
@@ -145,6 +162,7 @@ final class Scheduler: @unchecked Sendable {
             }
             publishGauges()
             if checkInvariants { checkPageInvariant() }
+            afterStep?(self)
         }
     }
 

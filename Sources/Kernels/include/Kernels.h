@@ -66,6 +66,31 @@ typedef struct {
 void rs_matmul(const rs_matmul_job *jobs, int njobs, const float *x, int64_t ldx, int64_t cols,
                int64_t n_tokens);
 
+/* How the matrix-vector path (few tokens) takes its activations. INT16 quantizes them per block
+ * of 32 to int16 and runs integer dot products (the default: faster, and greedy ids stay those of
+ * the fp32 path); FP32 multiplies fp32 activations with dequantized weights, which matches an
+ * fp32 reference to 1e-3; INT8 uses 8-bit levels in the same kernels (to measure the loss). */
+enum { RS_ACTS_FP32 = 0, RS_ACTS_INT16 = 1, RS_ACTS_INT8 = 2 };
+
+/* The calling thread's mode for rs_matmul; returns the previous one. Threads start at INT16. */
+int rs_set_thread_activations(int mode);
+int rs_thread_activations(void);
+
+/* rs_matmul with an explicit activation mode instead of the thread's. */
+void rs_matmul_ex(const rs_matmul_job *jobs, int njobs, const float *x, int64_t ldx, int64_t cols,
+                  int64_t n_tokens, int acts);
+
+/* 1 when the integer path computes this weight type at this width (else it uses fp32). */
+int rs_int_supported(int type, int64_t cols);
+
+/* Tests: the whole job through the integer kernels of `isa` with `levels` (32767 or 127), on
+ * the calling thread. Returns 0, or -1 if the type, width or ISA is not available here. */
+int rs_gemv_int_path(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T,
+                     int isa, int levels);
+
+/* Which matrix-vector kernel a type takes now with `acts`: "int16-avx2", "fp32-avx512", ... */
+const char *rs_gemv_kernel_name(int type, int acts);
+
 /* Token counts up to this use the matrix-vector path. */
 int rs_matmul_gemv_max_tokens(void);
 void rs_matmul_set_gemv_max_tokens(int n);
@@ -126,8 +151,47 @@ float rs_exp_sub_sum(float *x, int64_t n, float max);
  * `add_one` adds 1 to the weight (Gemma stores w - 1). */
 void rs_rmsnorm(float *x, int64_t rows, int64_t n, int64_t ld, const float *w, float eps, int add_one);
 
+/* ---- the CPU and the path taken ------------------------------------------------------- */
+
+/* What the CPU and the OS offer (CPUID, XCR0). The model name is kept for display only. */
+typedef struct {
+    char vendor[13];
+    char brand[49];
+    int os_avx, os_avx512;     /* the OS saves YMM / ZMM and opmask state (XCR0) */
+    int avx2, fma, f16c;
+    int avx512f, avx512bw, avx512vl, avx512dq, avx512vnni, avx512bf16;
+    int avxvnni;
+    int amx;                   /* reported, never used: AMX faults without a permission request */
+} rs_cpu_features;
+
+enum { RS_ISA_SCALAR = 0, RS_ISA_AVX2 = 1, RS_ISA_AVX512 = 2 };
+
+typedef struct {
+    int isa;                   /* RS_ISA_*: the widest kernels the features allow */
+    int vnni;                  /* integer dot-product instructions are available */
+    const char *blas_core;     /* OPENBLAS_CORETYPE for these features, NULL: leave to OpenBLAS */
+} rs_cpu_plan;
+
+rs_cpu_features rs_cpu_detect(void);
+/* Pure: the path for a feature set. Never looks at the model name. */
+rs_cpu_plan rs_plan_for(const rs_cpu_features *f);
+const char *rs_isa_name(int isa);
+/* This machine's features and plan, detected once. */
+const rs_cpu_features *rs_cpu_features_current(void);
+const rs_cpu_plan *rs_cpu_plan_native(void);
+/* The ISA the kernels use now: the native one unless lowered by rs_set_isa. */
+int rs_isa(void);
+/* Lowers the kernels to `isa` for the whole process (-1: back to native). Returns the ISA now
+ * in use, or -1 if this CPU cannot run `isa`. Set it before the engine runs, not during. */
+int rs_set_isa(int isa);
 /* 1 when the AVX-512 paths are in use. */
 int rs_have_avx512(void);
+
+/* Loads OpenBLAS (once; setting OPENBLAS_CORETYPE from the plan first unless the user set it).
+ * 1 if sgemm is available; without it prefill runs on the matrix-vector kernels. */
+int rs_blas_available(void);
+/* "OpenBLAS Zen (core chosen from CPU features)", or why it is not loaded. */
+const char *rs_blas_description(void);
 
 #ifdef __cplusplus
 }

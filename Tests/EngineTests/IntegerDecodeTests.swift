@@ -1,0 +1,185 @@
+import Engine
+import Foundation
+import Kernels
+import Testing
+
+/// The integer matrix-vector kernels (activations quantized per block of 32) on every path this
+/// CPU can run, against a double-precision product of the dequantized weights and the exact
+/// fp32 activations. The bound is the activation quantization error itself, so a wrong scale,
+/// nibble or offset anywhere fails.
+@Suite("integer decode kernels")
+struct IntegerDecodeTests {
+    static let types: [GGMLType] = [.q4_0, .q4_1, .q5_0, .q8_0, .q4_K, .q5_K, .q6_K]
+    static let native = rs_cpu_plan_native().pointee.isa
+
+    static func check(type: GGMLType, isa: Int32, levels: Int32, tokens: Int) {
+        var rng = SeededGenerator(seed: UInt64(type.rawValue) * 1000 + UInt64(tokens) * 10 + UInt64(isa))
+        // 37 rows: not a multiple of any vector width or tile; 3 super-blocks or 7 blocks wide.
+        let rows = 37, cols = type.blockValues == 256 ? 768 : 224
+        let w = MatmulTests.randomMatrix(type: type, rows: rows, cols: cols, rng: &rng)
+        // Blocks of very different magnitudes, and a zero block, as real activations have.
+        let x: [Float] = (0 ..< tokens * cols).map { i in
+            let block = i / 32
+            if block % 5 == 3 { return 0 }
+            return (rng.nextUnit() * 2 - 1) * Float(1 << (block % 4)) * 0.37
+        }
+        var y = [Float](repeating: 0.5, count: tokens * rows)
+        var deq = [Float](repeating: 0, count: rows * cols)
+        var rc: Int32 = 0
+        w.withUnsafeBytes { wb in
+            let m = WeightMatrix(type: type, data: wb.baseAddress!, rows: rows, cols: cols)
+            deq.withUnsafeMutableBufferPointer { d in for r in 0 ..< rows { m.dequantizeRow(r, into: d.baseAddress! + r * cols) } }
+            x.withUnsafeBufferPointer { xb in
+                y.withUnsafeMutableBufferPointer { yb in
+                    var job = rs_matmul_job(type: Int32(type.rawValue), w: wb.baseAddress, row_bytes: Int64(m.rowBytes), rows: Int64(rows),
+                                            y: yb.baseAddress, ldy: Int64(rows), accumulate: 1)
+                    rc = rs_gemv_int_path(&job, xb.baseAddress, Int64(cols), Int64(cols), Int64(tokens), isa, levels)
+                }
+            }
+        }
+        #expect(rc == 0)
+        var worst = 0.0
+        for t in 0 ..< tokens {
+            for r in 0 ..< rows {
+                // Each activation is off by at most half a step, amax(block) / levels / 2.
+                var exact = 0.5, quantBound = 0.0, magnitude = 0.0
+                for b in 0 ..< cols / 32 {
+                    var amax = 0.0, wsum = 0.0
+                    for k in b * 32 ..< b * 32 + 32 {
+                        let wk = Double(deq[r * cols + k]), xk = Double(x[t * cols + k])
+                        exact += wk * xk
+                        magnitude += abs(wk * xk)
+                        amax = max(amax, abs(xk))
+                        wsum += abs(wk)
+                    }
+                    quantBound += wsum * amax / Double(levels) / 2
+                }
+                // fp32 accumulation and the scales' products add a few ulps of the magnitude.
+                let bound = quantBound * 1.0001 + 1e-6 * magnitude + 1e-7
+                let err = abs(exact - Double(y[t * rows + r]))
+                worst = max(worst, err / bound)
+            }
+        }
+        #expect(worst <= 1, "\(type) isa \(isa) levels \(levels) \(tokens) tokens: error is \(worst)x the bound")
+    }
+
+    @Test("scalar path", arguments: types, [1, 2, 5, 8])
+    func scalar(type: GGMLType, tokens: Int) {
+        Self.check(type: type, isa: Int32(RS_ISA_SCALAR), levels: 32767, tokens: tokens)
+        Self.check(type: type, isa: Int32(RS_ISA_SCALAR), levels: 127, tokens: tokens)
+    }
+
+    @Test("AVX2 path", .enabled(if: native >= RS_ISA_AVX2, "this CPU has no AVX2: the AVX2 kernels are not tested here"),
+          arguments: types, [1, 2, 3, 4, 5, 7, 8])
+    func avx2(type: GGMLType, tokens: Int) {
+        Self.check(type: type, isa: Int32(RS_ISA_AVX2), levels: 32767, tokens: tokens)
+        Self.check(type: type, isa: Int32(RS_ISA_AVX2), levels: 127, tokens: tokens)
+    }
+
+    @Test("the default matmul takes the integer path", arguments: types)
+    func viaMatmul(type: GGMLType) {
+        var rng = SeededGenerator(seed: 5)
+        let rows = 100, cols = type.blockValues == 256 ? 512 : 288, tokens = 3
+        let w = MatmulTests.randomMatrix(type: type, rows: rows, cols: cols, rng: &rng)
+        let x = (0 ..< tokens * cols).map { _ in rng.nextUnit() * 2 - 1 }
+        var viaMatmul = [Float](repeating: 0, count: tokens * rows), direct = viaMatmul
+        let isa = min(Self.native, Int32(RS_ISA_AVX2))
+        #expect(rs_thread_activations() == RS_ACTS_INT16)
+        w.withUnsafeBytes { wb in
+            x.withUnsafeBufferPointer { xb in
+                for (out, useMatmul) in [(0, true), (1, false)] {
+                    var y = [Float](repeating: 0, count: tokens * rows)
+                    y.withUnsafeMutableBufferPointer { yb in
+                        var job = rs_matmul_job(type: Int32(type.rawValue), w: wb.baseAddress, row_bytes: Int64(type.byteCount(values: cols)!),
+                                                rows: Int64(rows), y: yb.baseAddress, ldy: Int64(rows), accumulate: 0)
+                        if useMatmul { rs_matmul(&job, 1, xb.baseAddress, Int64(cols), Int64(cols), Int64(tokens)) }
+                        else { _ = rs_gemv_int_path(&job, xb.baseAddress, Int64(cols), Int64(cols), Int64(tokens), isa, 32767) }
+                    }
+                    if out == 0 { viaMatmul = y } else { direct = y }
+                }
+            }
+        }
+        #expect(viaMatmul == direct)
+    }
+
+    @Test("bad paths are refused, not run")
+    func refused() {
+        var job = rs_matmul_job(type: Int32(GGMLType.f32.rawValue), w: nil, row_bytes: 0, rows: 0, y: nil, ldy: 0, accumulate: 0)
+        #expect(rs_gemv_int_path(&job, nil, 32, 32, 1, Int32(RS_ISA_SCALAR), 32767) == -1)
+        job.type = Int32(GGMLType.q4_1.rawValue)
+        #expect(rs_gemv_int_path(&job, nil, 33, 33, 1, Int32(RS_ISA_SCALAR), 32767) == -1)
+        #expect(rs_gemv_int_path(&job, nil, 32, 32, 1, Int32(RS_ISA_AVX512) + 1, 32767) == -1)
+    }
+}
+
+/// The path is chosen from feature bits handed in, never from the model name.
+@Suite("CPU path chooser")
+struct CPUPlanTests {
+    static func features(vendor: String, brand: String, avx2: Bool, avx512: Bool, osAVX512: Bool = true, bf16: Bool = false,
+                         vnni: Bool = false, avxvnni: Bool = false) -> rs_cpu_features {
+        var f = rs_cpu_features()
+        withUnsafeMutableBytes(of: &f.vendor) { p in for (i, c) in vendor.utf8.prefix(12).enumerated() { p[i] = c } }
+        withUnsafeMutableBytes(of: &f.brand) { p in for (i, c) in brand.utf8.prefix(48).enumerated() { p[i] = c } }
+        f.os_avx = avx2 ? 1 : 0
+        f.os_avx512 = avx512 && osAVX512 ? 1 : 0
+        f.avx2 = avx2 ? 1 : 0; f.fma = avx2 ? 1 : 0; f.f16c = avx2 ? 1 : 0
+        let a = Int32(avx512 ? 1 : 0)
+        f.avx512f = a; f.avx512bw = a; f.avx512vl = a; f.avx512dq = a
+        f.avx512bf16 = bf16 ? 1 : 0; f.avx512vnni = vnni ? 1 : 0; f.avxvnni = avxvnni ? 1 : 0
+        return f
+    }
+
+    static func plan(_ f: rs_cpu_features) -> (isa: Int32, core: String?, vnni: Bool) {
+        var f = f
+        let p = rs_plan_for(&f)
+        return (p.isa, p.blas_core.map { String(cString: $0) }, p.vnni != 0)
+    }
+
+    @Test("a Xeon with a generic name and AVX-512 takes the AVX-512 path and Cooperlake BLAS")
+    func unknownXeon() {
+        let p = Self.plan(Self.features(vendor: "GenuineIntel", brand: "Intel(R) Xeon(R) Processor", avx2: true, avx512: true,
+                                        bf16: true, vnni: true, avxvnni: true))
+        #expect(p.isa == RS_ISA_AVX512)
+        #expect(p.core == "COOPERLAKE")
+        #expect(p.vnni)
+    }
+
+    @Test("an unnamed CPU with AVX-512 but no bf16 gets SkylakeX kernels")
+    func noName() {
+        let p = Self.plan(Self.features(vendor: "", brand: "", avx2: true, avx512: true))
+        #expect(p.isa == RS_ISA_AVX512)
+        #expect(p.core == "SKYLAKEX")
+        #expect(!p.vnni)
+    }
+
+    @Test("AVX-512 the OS does not save (XCR0) is not used")
+    func osDisabled() {
+        let p = Self.plan(Self.features(vendor: "AuthenticAMD", brand: "AMD EPYC 9654", avx2: true, avx512: true, osAVX512: false))
+        #expect(p.isa == RS_ISA_AVX2)
+        #expect(p.core == "ZEN")
+    }
+
+    @Test("AVX2 only: the AVX2 path; Intel and AMD name their BLAS kernels differently")
+    func avx2Only() {
+        #expect(Self.plan(Self.features(vendor: "AuthenticAMD", brand: "AMD EPYC", avx2: true, avx512: false)) == (Int32(RS_ISA_AVX2), "ZEN", false))
+        #expect(Self.plan(Self.features(vendor: "GenuineIntel", brand: "Intel(R) Core(TM)", avx2: true, avx512: false, avxvnni: true))
+            == (Int32(RS_ISA_AVX2), "HASWELL", true))
+    }
+
+    @Test("nothing: the scalar path, BLAS left to detect itself")
+    func nothing() {
+        let p = Self.plan(Self.features(vendor: "GenuineIntel", brand: "Intel(R) Xeon(R) Platinum 8480+", avx2: false, avx512: false))
+        #expect(p.isa == RS_ISA_SCALAR)
+        #expect(p.core == nil)
+    }
+
+    @Test("this machine's plan follows its own flags in /proc/cpuinfo")
+    func thisMachine() throws {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return }
+        let flags = Set(line.split(separator: ":")[1].split(separator: " ").map(String.init))
+        let expected: Int32 = flags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx2", "fma"]) ? Int32(RS_ISA_AVX512)
+            : flags.isSuperset(of: ["avx2", "fma", "f16c"]) ? Int32(RS_ISA_AVX2) : Int32(RS_ISA_SCALAR)
+        #expect(rs_cpu_plan_native().pointee.isa == expected)
+    }
+}
