@@ -31,6 +31,10 @@ public struct BenchReport: Encodable {
     public var overlap_ratio: Double?
     public var host_gap_us: HostGap?
     public var kv_pages_peak: Int?
+    /// Speculative decoding: tokens emitted per verification (accepted drafts + 1) and
+    /// accepted drafts over drafts offered (SGLang's names); null without speculation.
+    public var spec_accept_length: Double?
+    public var spec_accept_rate: Double?
     public var errors: [String] = []
 
     public init(backend: String, workload: String, results: [RequestResult], duration: Double) {
@@ -71,7 +75,10 @@ public struct BenchReport: Encodable {
         let gaps = GapStats(spans: spans)
         host_gap_us = HostGap(p50: gaps.percentile(50), p99: gaps.percentile(99),
                               prefill_to_decode_p50: Percentile.of(gaps.prefillToDecode, 50))
-        kv_pages_peak = Totals(events).peaks[.kvPagesUsed].map(Int.init)
+        let totals = Totals(events)
+        kv_pages_peak = totals.peaks[.kvPagesUsed].map(Int.init)
+        spec_accept_length = totals.specAcceptLength
+        spec_accept_rate = totals.specAcceptRate
     }
 
     public var table: String {
@@ -95,6 +102,9 @@ public struct BenchReport: Encodable {
                      ("Prefill->decode gap p50 (us)", f(g.prefill_to_decode_p50, 0)),
                      ("KV pages peak", kv_pages_peak.map(String.init) ?? "-")]
         }
+        if spec_accept_length != nil || spec_accept_rate != nil {
+            rows += [("Spec accept length", f(spec_accept_length)), ("Spec accept rate", f(spec_accept_rate, 3))]
+        }
         let width = 50
         var out = String(repeating: "=", count: 12) + " Serving Benchmark Result " + String(repeating: "=", count: 12) + "\n"
         for (k, v) in rows {
@@ -113,7 +123,8 @@ extension BenchReport {
         let enc = JSONEncoder()
         var obj = try JSONSerialization.jsonObject(with: enc.encode(self)) as? [String: Any] ?? [:]
         for key in ["mean_ttft_ms", "median_ttft_ms", "p99_ttft_ms", "mean_itl_ms", "median_itl_ms", "p99_itl_ms",
-                    "mean_e2e_latency_ms", "cache_hit_rate", "overlap_ratio", "host_gap_us", "kv_pages_peak"] where obj[key] == nil {
+                    "mean_e2e_latency_ms", "cache_hit_rate", "overlap_ratio", "host_gap_us", "kv_pages_peak",
+                    "spec_accept_length", "spec_accept_rate"] where obj[key] == nil {
             obj[key] = NSNull()
         }
         if var gap = obj["host_gap_us"] as? [String: Any] {

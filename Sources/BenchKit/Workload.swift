@@ -22,6 +22,13 @@ public enum Workload: String, CaseIterable, Sendable {
     case random
     case sharedPrefix = "shared-prefix"
     case multiTurn = "multi-turn"
+    /// Chat prompts asking to rewrite a given passage (input-grounded output).
+    case rewrite
+    /// Chat prompts with open-ended questions.
+    case openEnded = "open-ended"
+
+    /// Text workloads need the model's tokenizer and chat template (`WorkloadSpec.chat`).
+    public var isText: Bool { self == .rewrite || self == .openEnded }
 }
 
 public struct WorkloadSpec: Sendable {
@@ -40,6 +47,8 @@ public struct WorkloadSpec: Sendable {
     public var seed: UInt64 = 1
     /// Token ids are drawn from [low, vocab) to stay clear of control tokens.
     public var vocabSize = 32000
+    /// Text workloads: renders a user message through the model's chat template into ids.
+    public var chat: (@Sendable (String) -> [Int32])?
 
     /// The requests in arrival order. Multi-turn requests after the first turn get their
     /// prompt prefix (the conversation so far) when the previous turn finishes.
@@ -78,6 +87,9 @@ public struct WorkloadSpec: Sendable {
                 }
             }
             return out
+        case .rewrite, .openEnded:
+            guard let chat else { preconditionFailure("text workloads need WorkloadSpec.chat") }
+            return (0 ..< numPrompts).map { BenchRequest(prompt: chat(TextPrompts.prompt(kind, $0)), outputLen: outputLen) }
         }
     }
 }
@@ -101,6 +113,7 @@ extension WorkloadSpec {
         case .random: "random \(numPrompts) x \(inputLen) in / \(outputLen) out, \(load)"
         case .sharedPrefix: "shared-prefix \(groups) groups x \(promptsPerGroup), system \(systemPromptLen) + question \(questionLen), \(outputLen) out, \(load)"
         case .multiTurn: "multi-turn \(conversations) conversations x \(turns) turns, question \(questionLen), \(outputLen) out, \(load)"
+        case .rewrite, .openEnded: "\(kind.rawValue) \(numPrompts) chat prompts, \(outputLen) out, \(load)"
         }
     }
 }

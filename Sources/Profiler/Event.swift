@@ -10,6 +10,9 @@ public enum SpanKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case schedule, launch, collect
     /// Device work: the forward pass and sampling.
     case forward, sample
+    /// Speculative decoding: drafting (host) and verifying drafts against the target's
+    /// samples (device, in place of `sample`).
+    case draft, verify
 
     /// A whole batch on its lane (as opposed to a phase inside one).
     public var isBatch: Bool {
@@ -30,6 +33,8 @@ public enum SpanKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .collect: "collect"
         case .forward: "forward"
         case .sample: "sample"
+        case .draft: "draft"
+        case .verify: "verify"
         }
     }
 }
@@ -40,6 +45,9 @@ public enum Metric: UInt16, Sendable, CaseIterable {
     case radixQueryTokens, radixHitTokens, radixEvictedTokens, radixInsertedTokens
     case promptTokens, generatedTokens, finishedRequests, retractedRequests
     case expertTokens  // `a` = layer, `b` = expert
+    /// Speculative decoding, per verified sequence: `specVerifies` 1, `specDraftTokens` its
+    /// drafts, `specAcceptedTokens` the drafts the target accepted (`a` = drafts offered).
+    case specVerifies, specDraftTokens, specAcceptedTokens
     // gauges
     case runningRequests, queuedRequests, kvPagesUsed, kvPagesTotal, radixNodes, radixCachedPages
 

@@ -15,7 +15,7 @@ struct Bench: AsyncParsableCommand {
     @OptionGroup var engineOptions: EngineOptions
     @Option(name: .long, help: "Benchmark an OpenAI-compatible server at this base URL instead of the in-process engine.")
     var url: String?
-    @Option(name: .long, help: "random, shared-prefix or multi-turn.") var workload = Workload.random
+    @Option(name: .long, help: "random, shared-prefix, multi-turn, rewrite (chat prompts to rewrite a given passage) or open-ended (chat questions); the last two use the model's tokenizer and template.") var workload = Workload.random
     @Option(name: .customLong("num-prompts")) var numPrompts = 64
     @Option(name: .customLong("input-len")) var inputLen = 128
     @Option(name: .customLong("output-len")) var outputLen = 128
@@ -47,10 +47,17 @@ struct Bench: AsyncParsableCommand {
         let target: any BenchTarget
         var engine: Engine?
         var vocab = 32000
+        var chat: (@Sendable (String) -> [Int32])?
+        // Text workloads are tokenized here, with --url too: the server gets token ids.
+        let local = url == nil || workload.isText ? try options.load() : nil
+        if workload.isText, let loaded = local {
+            chat = { text in (try? loaded.chatPrompt([ChatMessage(role: "user", content: text)])) ?? loaded.rawPrompt(text) }
+            vocab = loaded.model.info.vocabSize
+        }
         if let url {
             do { target = HTTPTarget(client: try HTTPClient(url: url), url: url, model: options.model) } catch { throw CLIError("\(error)") }
         } else {
-            let loaded = try options.load()
+            guard let loaded = local else { return }
             let e = Engine(loaded, config: engineOptions.engineConfig)
             engine = e
             vocab = loaded.model.info.vocabSize
@@ -72,6 +79,7 @@ struct Bench: AsyncParsableCommand {
         spec.turns = turns
         spec.seed = seed
         spec.vocabSize = vocab
+        spec.chat = chat
         let requests = spec.requests()
         let runner = BenchRunner(target: target, concurrency: concurrency, requestRate: requestRate,
                                  ignoreEOS: ignoreEOS, seed: seed, vocabSize: vocab)

@@ -24,8 +24,31 @@ struct EngineOptions: ParsableArguments {
     var moeBackend = MoEBackend.grouped
     @Flag(name: .customLong("fp32-activations"), help: "Decode with fp32 activations (matches an fp32 reference to 1e-3) instead of int16-quantized ones.")
     var fp32Activations = false
+    @Option(name: .customLong("speculative-algorithm"),
+            help: "Speculative decoding: ngram (drafts from the request's own tokens, verified in one pass; lossless). Speculative steps run without overlap, and only at batch sizes where they measured faster than plain steps.")
+    var speculativeAlgorithm: String?
+    @Option(name: .customLong("speculative-num-draft-tokens"), help: "Tokens per verification, the last verified one included (drafts per step + 1).")
+    var speculativeNumDraftTokens = SpeculativeConfig().numDraftTokens
+    @Option(name: .customLong("speculative-ngram-min-match-window-size"), help: "Shortest suffix the n-gram drafter matches.")
+    var ngramMinWindow = SpeculativeConfig().ngramMinMatchWindow
+    @Option(name: .customLong("speculative-ngram-max-match-window-size"), help: "Longest suffix the n-gram drafter matches.")
+    var ngramMaxWindow = SpeculativeConfig().ngramMaxMatchWindow
 
     func validate() throws {
+        if let a = speculativeAlgorithm {
+            guard let algorithm = SpeculativeConfig.Algorithm(rawValue: a.lowercased()) else {
+                throw ValidationError(a.lowercased() == "nextn" || a.lowercased() == "eagle"
+                    ? "--speculative-algorithm \(a): the MTP (nextn) draft layer is not implemented yet; use ngram"
+                    : "--speculative-algorithm must be ngram (got '\(a)')")
+            }
+            _ = algorithm
+        }
+        guard speculativeNumDraftTokens >= 2, speculativeNumDraftTokens <= 64 else {
+            throw ValidationError("--speculative-num-draft-tokens must be in 2...64")
+        }
+        guard ngramMinWindow >= 1, ngramMaxWindow >= ngramMinWindow else {
+            throw ValidationError("--speculative-ngram-min-match-window-size must be >= 1 and <= --speculative-ngram-max-match-window-size")
+        }
         if let t = kvCacheTokens, t < pageSize { throw ValidationError("--kv-cache-tokens must hold at least one page (\(pageSize) tokens)") }
         guard pageSize >= 1, pageSize <= 1024 else { throw ValidationError("--page-size must be in 1...1024") }
         guard maxRunningRequests >= 1 else { throw ValidationError("--max-running-requests must be >= 1") }
@@ -45,6 +68,10 @@ struct EngineOptions: ParsableArguments {
         c.overlap = !noOverlap
         c.moeBackend = moeBackend
         c.fp32Activations = fp32Activations
+        if let a = speculativeAlgorithm, let algorithm = SpeculativeConfig.Algorithm(rawValue: a.lowercased()) {
+            c.speculative = SpeculativeConfig(algorithm: algorithm, numDraftTokens: speculativeNumDraftTokens,
+                                              ngramMinMatchWindow: ngramMinWindow, ngramMaxMatchWindow: ngramMaxWindow)
+        }
         return c
     }
 }

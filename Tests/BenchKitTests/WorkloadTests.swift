@@ -83,3 +83,37 @@ struct WorkloadTests {
         #expect(warm.requests().allSatisfy { !measured.contains($0.prompt) })
     }
 }
+
+@Suite("bench text workloads")
+struct TextWorkloadTests {
+    /// A stand-in chat renderer: one id per character, so the prompt's text can be read back.
+    static let chat: @Sendable (String) -> [Int32] = { text in text.unicodeScalars.map { Int32($0.value) } }
+
+    static func texts(_ kind: Workload, _ n: Int) -> [String] {
+        var spec = WorkloadSpec()
+        spec.kind = kind
+        spec.numPrompts = n
+        spec.outputLen = 9
+        spec.chat = chat
+        return spec.requests().map { r in
+            #expect(r.outputLen == 9)
+            return String(String.UnicodeScalarView(r.prompt.compactMap { Unicode.Scalar(UInt32($0)) }))
+        }
+    }
+
+    @Test func rewritePromptsCarryAPassageAndAnInstruction() {
+        let t = Self.texts(.rewrite, 12)
+        #expect(t.count == 12)
+        #expect(t.allSatisfy { $0.hasPrefix("Rewrite") || $0.hasPrefix("Copy") })
+        // Every prompt holds a passage of at least 60 words after its instruction.
+        #expect(t.allSatisfy { $0.split(separator: "\n\n").last!.split(separator: " ").count >= 60 })
+        #expect(Set(t).count == 12, "passages and instructions combine into distinct prompts")
+    }
+
+    @Test func openEndedPromptsAreQuestionsWithoutPassages() {
+        let t = Self.texts(.openEnded, 8)
+        #expect(Set(t).count == 8)
+        #expect(t.allSatisfy { !$0.contains("\n") && $0.split(separator: " ").count < 20 })
+        #expect(Workload.openEnded.isText && Workload.rewrite.isText && !Workload.random.isText)
+    }
+}

@@ -78,7 +78,7 @@ struct CommandTests {
         let keys: Set = ["backend", "workload", "completed", "failed", "duration_s", "total_input_tokens", "total_output_tokens",
                          "request_throughput", "input_throughput", "output_throughput", "mean_ttft_ms", "median_ttft_ms",
                          "p99_ttft_ms", "mean_itl_ms", "median_itl_ms", "p99_itl_ms", "mean_e2e_latency_ms", "cache_hit_rate",
-                         "overlap_ratio", "host_gap_us", "kv_pages_peak", "errors"]
+                         "overlap_ratio", "host_gap_us", "kv_pages_peak", "spec_accept_length", "spec_accept_rate", "errors"]
         #expect(keys.isSubset(of: Set(j.keys)), "missing \(keys.subtracting(j.keys).sorted())")
         #expect(j["completed"] as? Int == 3 && j["failed"] as? Int == 0)
         #expect(j["total_input_tokens"] as? Int == 36 && j["total_output_tokens"] as? Int == 12)

@@ -25,6 +25,9 @@ public struct EngineConfig: Sendable, Equatable {
     /// Decode products take fp32 activations (matches an fp32 reference to 1e-3) instead of
     /// int16-quantized ones (faster; same greedy ids on the reference prompts).
     public var fp32Activations = false
+    /// Speculative decoding (nil: off). Speculative steps run without overlap: drafts are
+    /// built from tokens the host must have seen (see `SpeculativeConfig`).
+    public var speculative: SpeculativeConfig?
 
     public init() {}
 }

@@ -10,14 +10,22 @@ final class DeviceBatch: @unchecked Sendable {
         /// Sample a token from this sequence's last logits (false for a non-final prefill chunk).
         var sample: Bool
         var state: SamplingState?
+        /// Draft tokens after the sequence's newest one: its logits rows are verified in order
+        /// and it emits 1 ... drafts + 1 tokens.
+        var drafts = 0
     }
 
     var id: UInt32
     var kind: SpanKind
     var forward: ForwardBatch
     var seqs: [Seq] = []
-    // Results, written by the device thread.
+    /// Built as a speculative step (drafts were looked for), for the speculation gate.
+    var speculative = false
+    // Results, written by the device thread: the tokens each sequence emitted, in order
+    // (`counts[i]` of them for sequence i: 0 for a non-final prefill chunk, 1 for a decode),
+    // with their logprobs where asked for.
     var tokens: [Int32] = []
+    var counts: [Int] = []
     var logprobs: [TokenLogprob?] = []
     var deviceStart: UInt64 = 0
     var deviceEnd: UInt64 = 0
@@ -29,4 +37,6 @@ final class DeviceBatch: @unchecked Sendable {
     }
 
     var newTokens: Int { forward.tokenCount }
+
+    var hasDrafts: Bool { seqs.contains { $0.drafts > 0 } }
 }

@@ -72,30 +72,43 @@ final class DeviceWorker: @unchecked Sendable {
                 recorder.count(.device, .expertTokens, Int(tokens), a: layer, b: expert)
             }
         }
-        recorder.begin(.device, .sample, batch: b.id, sequences: b.seqs.count)
+        let phase: SpanKind = b.hasDrafts ? .verify : .sample
+        recorder.begin(.device, phase, batch: b.id, sequences: b.seqs.count)
         b.tokens.removeAll(keepingCapacity: true)
+        b.counts.removeAll(keepingCapacity: true)
         b.logprobs.removeAll(keepingCapacity: true)
+        var logitRow = 0
         for (i, s) in b.seqs.enumerated() {
+            defer { logitRow += s.drafts + 1 }
             guard s.sample, let state = s.state else {
-                b.tokens.append(-1)
-                b.logprobs.append(nil)
+                b.counts.append(0)
                 continue
             }
-            let row = logits.row(i)
-            if state.hasPenalties { state.applyPenalties(row) }
-            let chosen = sampler.sample(row, params: state.params, rng: &state.rng)
-            b.tokens.append(chosen)
-            var lp: TokenLogprob?
-            if let n = state.topLogprobs {
-                // Log-probabilities of the model's distribution (after penalties, before temperature).
-                let (chosenLogprob, top) = Sampler.logprobs(row, of: chosen, top: n)
-                lp = TokenLogprob(id: chosen, logprob: chosenLogprob, top: top.map { (id: $0.0, logprob: $0.1) })
+            // Verification: sample each position as plain decoding would, with the tokens
+            // accepted so far already counted by the penalties; go on while the sample equals
+            // the draft that the next position was computed with.
+            let draftStart = b.forward.sequences[i].tokenStart + 1
+            var emitted = 0
+            for j in 0 ... s.drafts {
+                let row = logits.row(logitRow + j)
+                if state.hasPenalties { state.applyPenalties(row) }
+                let chosen = sampler.sample(row, params: state.params, rng: &state.rng)
+                var lp: TokenLogprob?
+                if let n = state.topLogprobs {
+                    // Log-probabilities of the model's distribution (after penalties, before temperature).
+                    let (chosenLogprob, top) = Sampler.logprobs(row, of: chosen, top: n)
+                    lp = TokenLogprob(id: chosen, logprob: chosenLogprob, top: top.map { (id: $0.0, logprob: $0.1) })
+                }
+                state.accept(chosen)
+                b.tokens.append(chosen)
+                b.logprobs.append(lp)
+                emitted += 1
+                futureMap[s.row] = chosen
+                if j == s.drafts || chosen != b.forward.tokens[draftStart + j] { break }
             }
-            state.accept(b.tokens[i])
-            futureMap[s.row] = b.tokens[i]
-            b.logprobs.append(lp)
+            b.counts.append(emitted)
         }
-        recorder.end(.device, .sample, batch: b.id, sequences: b.seqs.count)
+        recorder.end(.device, phase, batch: b.id, sequences: b.seqs.count)
         b.deviceEnd = Recorder.now()
         recorder.record(Event(time: b.deviceEnd, kind: .end, lane: .device, span: b.kind, batch: b.id,
                               value: Int64(b.newTokens), a: Int32(b.seqs.count)))

@@ -14,14 +14,22 @@ extension Scheduler {
         // Decodes first: each running request past its prefill feeds its newest token.
         var decoders = running.filter(decodesNext)
         decoders = ensureDecodeMemory(decoders)
+        if speculating { recorder.begin(.host, .draft, batch: id) }
         for r in decoders where reserveSlots(r, upTo: r.length) {
             let p = r.length - 1
-            b.forward.append(tokens: CollectionOfOne(r.token(at: p)), startPosition: p, slotRow: r.row * slots.maxContext)
-            b.seqs.append(.init(row: r.row, sample: true, state: r.sampling))
-            r.kvComputed = r.length
+            // A verification feeds the newest token and the drafts after it, logits for all.
+            let drafts = speculating ? prepareDrafts(r) : 0
+            if drafts > 0 {
+                b.forward.append(tokens: draftScratch[0 ... drafts], startPosition: p, slotRow: r.row * slots.maxContext, allLogits: true)
+            } else {
+                b.forward.append(tokens: CollectionOfOne(r.token(at: p)), startPosition: p, slotRow: r.row * slots.maxContext)
+            }
+            b.seqs.append(.init(row: r.row, sample: true, state: r.sampling, drafts: drafts))
+            r.kvComputed = r.length + drafts
             r.pending += 1
             reqs.append(r)
         }
+        if speculating { recorder.end(.host, .draft, batch: id) }
         let decodeCount = reqs.count
 
         // Then prefill chunks: requests already admitted, then new admissions.

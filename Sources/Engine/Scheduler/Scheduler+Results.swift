@@ -7,21 +7,28 @@ extension Scheduler {
         recorder.begin(.host, .collect, batch: b.id)
         defer { recorder.end(.host, .collect, batch: b.id) }
         var generated = 0
-        for (i, r) in reqs.enumerated() where b.seqs[i].sample {
+        var offset = 0
+        for (i, r) in reqs.enumerated() {
+            let first = offset, emitted = b.counts[i]
+            offset += emitted
+            guard b.seqs[i].sample else { continue }
             r.pending -= 1
-            guard !r.isDone else { continue }  // finished in an earlier batch: a wasted step
-            let token = b.tokens[i]
-            if r.firstToken == nil { r.firstToken = Recorder.now() }
-            generated += 1
-            let stopToken = !r.params.ignoreEOS && loaded.stopTokens.contains(token)
-            if stopToken || r.params.stopTokenIDs.contains(token) {
-                finish(r, .stop)
-                continue
-            }
-            r.output.append(token)
-            stream(r, token: token, logprob: b.logprobs[i])
-            if r.finishReason == nil && (r.output.count >= r.params.maxTokens || r.prompt.count + r.output.count >= maxSequenceTokens) {
-                finish(r, .length)
+            if b.seqs[i].drafts > 0 { settleVerified(r, drafts: b.seqs[i].drafts, emitted: emitted) }
+            for t in first ..< first + emitted {
+                guard !r.isDone else { break }  // finished in an earlier batch: a wasted step
+                let token = b.tokens[t]
+                if r.firstToken == nil { r.firstToken = Recorder.now() }
+                generated += 1
+                let stopToken = !r.params.ignoreEOS && loaded.stopTokens.contains(token)
+                if stopToken || r.params.stopTokenIDs.contains(token) {
+                    finish(r, .stop)
+                    break
+                }
+                r.output.append(token)
+                stream(r, token: token, logprob: b.logprobs[t])
+                if r.finishReason == nil && (r.output.count >= r.params.maxTokens || r.prompt.count + r.output.count >= maxSequenceTokens) {
+                    finish(r, .length)
+                }
             }
         }
         recorder.count(.host, .generatedTokens, generated)

@@ -53,6 +53,14 @@ final class Scheduler: @unchecked Sendable {
     /// Called on the host thread at the end of every loop iteration: tests act at an exact
     /// point of a request's life (waiting, mid-prefill, decoding) instead of after a sleep.
     var afterStep: ((Scheduler) -> Void)?
+    /// Speculative decoding: the drafter, the gate that measures whether it pays, the drafts
+    /// of the request being scheduled, and whether the step being built speculates.
+    let drafter: NgramDrafter?
+    var gate: SpeculationGate
+    var draftScratch: [Int32] = []
+    var speculating = false
+    /// When the previous batch left the device, for the gate's step times.
+    var lastDeviceEnd: UInt64 = 0
     private let debugLog = ProcessInfo.processInfo.environment["RINGSIDE_DEBUG_SCHEDULER"] != nil
 
     init(loaded: LoadedModel, config: EngineConfig, recorder: Recorder) {
@@ -67,6 +75,9 @@ final class Scheduler: @unchecked Sendable {
         device = DeviceWorker(model: loaded.model, cache: cache, rows: config.maxRunningRequests, recorder: recorder,
                               activations: config.fp32Activations ? .fp32 : .int16)
         recorder.enabled = config.recordEvents
+        drafter = config.speculative.map { NgramDrafter(minWindow: $0.ngramMinMatchWindow, maxWindow: $0.ngramMaxMatchWindow) }
+        gate = SpeculationGate(maxBatch: config.maxRunningRequests)
+        draftScratch.reserveCapacity((config.speculative?.maxDrafts ?? 0) + 1)
         (loaded.model as? MixtureOfExperts)?.moeBackend = config.moeBackend
     }
 
@@ -143,16 +154,22 @@ final class Scheduler: @unchecked Sendable {
                 stopped.signal()
                 return
             }
+            // A speculative step drafts from tokens the host has seen, so it waits for the
+            // batches in flight first: speculative steps run without overlap.
+            speculating = decideSpeculation()
+            if speculating { drainInFlight() }
             let batch = buildBatch()
             if let (b, reqs) = batch {
+                b.speculative = speculating
                 recorder.begin(.host, .launch, batch: b.id)
                 device.launch(b)
                 recorder.end(.host, .launch, batch: b.id)
                 for r in reqs { inFlightCount[r.id, default: 0] += 1 }
                 inFlight.append((b, reqs))
             }
-            // Overlap: collect the older batch only once a newer one is on its way.
-            if !inFlight.isEmpty && (!config.overlap || inFlight.count >= 2 || batch == nil) {
+            // Overlap: collect the older batch only once a newer one is on its way (at once
+            // after a speculative step, whose requests wait for their verified tokens).
+            if !inFlight.isEmpty && (!config.overlap || inFlight.count >= 2 || batch == nil || speculating) {
                 processOldest()
             }
             steps += 1
@@ -170,6 +187,7 @@ final class Scheduler: @unchecked Sendable {
         let (b, reqs) = inFlight.removeFirst()
         let done = device.collect()
         precondition(done === b, "device batches come back in launch order")
+        measureStep(b)
         process(b, reqs)
         for r in reqs {
             inFlightCount[r.id, default: 1] -= 1

@@ -62,4 +62,17 @@ public struct Totals: Sendable, Equatable {
         let q = counters[.radixQueryTokens] ?? 0
         return q > 0 ? Double(counters[.radixHitTokens] ?? 0) / Double(q) : nil
     }
+
+    /// Speculative decoding: tokens emitted per verification (accepted drafts plus the
+    /// target's own token; SGLang's accept length), nil when nothing was verified.
+    public var specAcceptLength: Double? {
+        let v = counters[.specVerifies] ?? 0
+        return v > 0 ? Double(v + (counters[.specAcceptedTokens] ?? 0)) / Double(v) : nil
+    }
+
+    /// Accepted drafts over drafts offered, nil when none were.
+    public var specAcceptRate: Double? {
+        let d = counters[.specDraftTokens] ?? 0
+        return d > 0 ? Double(counters[.specAcceptedTokens] ?? 0) / Double(d) : nil
+    }
 }

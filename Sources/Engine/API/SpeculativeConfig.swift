@@ -1,0 +1,36 @@
+/// Speculative decoding, under SGLang's server argument names.
+///
+/// Drafts are verified by the target in one forward pass: each draft token is an extra query
+/// position of its sequence (a chain, so causal attention over consecutive positions is the
+/// verification mask). The emitted tokens are those the target samples itself, position by
+/// position, for as long as they equal the drafts, plus one more: greedy output is identical
+/// to plain decoding, and so is sampled output under the same seed, since each emitted token
+/// takes one draw from the request's generator exactly as it would without drafts.
+public struct SpeculativeConfig: Sendable, Equatable {
+    public enum Algorithm: String, Sendable, CaseIterable {
+        /// Prompt lookup: the tokens that followed the latest earlier occurrence of the
+        /// sequence's longest matching suffix (prompt and output so far).
+        case ngram
+    }
+
+    public var algorithm = Algorithm.ngram
+    /// Query tokens of one verification, the last verified token included (SGLang's
+    /// `speculative_num_draft_tokens`): at most this minus one drafts per request and step.
+    public var numDraftTokens = 8
+    /// Shortest and longest suffix the n-gram lookup matches.
+    public var ngramMinMatchWindow = 1
+    public var ngramMaxMatchWindow = 12
+    /// Speculate only at batch sizes where speculative steps measured a higher token rate than
+    /// plain ones (false: every decode step speculates; tests use it).
+    var measuredGate = true
+
+    public init(algorithm: Algorithm = .ngram, numDraftTokens: Int = 8, ngramMinMatchWindow: Int = 1, ngramMaxMatchWindow: Int = 12) {
+        self.algorithm = algorithm
+        self.numDraftTokens = numDraftTokens
+        self.ngramMinMatchWindow = ngramMinMatchWindow
+        self.ngramMaxMatchWindow = ngramMaxMatchWindow
+    }
+
+    /// Drafts per request and step.
+    public var maxDrafts: Int { max(0, numDraftTokens - 1) }
+}
