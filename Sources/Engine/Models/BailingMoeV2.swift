@@ -71,35 +71,17 @@ struct BailingMoeV2Config: Codable, Sendable {
         useQkNorm = try c.decodeIfPresent(Bool.self, forKey: .useQkNorm) ?? true
     }
 
+    /// From GGUF metadata, with what only this architecture's conversion writes.
     init(gguf f: GGUFFile) throws(ModelFileError) {
         let a = "bailingmoe2"
-        hiddenSize = try f.int("\(a).embedding_length")
-        numHiddenLayers = try f.int("\(a).block_count")
-        numAttentionHeads = try f.int("\(a).attention.head_count")
-        numKeyValueHeads = (try? f.int("\(a).attention.head_count_kv")) ?? numAttentionHeads
-        headDim = try? f.int("\(a).attention.key_length")
-        intermediateSize = try f.int("\(a).feed_forward_length")
-        firstKDenseReplace = (try? f.int("\(a).leading_dense_block_count")) ?? 1
-        numExperts = try f.int("\(a).expert_count")
-        numExpertsPerTok = try f.int("\(a).expert_used_count")
-        numSharedExperts = (try? f.int("\(a).expert_shared_count")) ?? 0
-        moeIntermediateSize = try f.int("\(a).expert_feed_forward_length")
-        moeSharedExpertIntermediateSize = try? f.int("\(a).expert_shared_feed_forward_length")
-        nGroup = (try? f.int("\(a).expert_group_count")) ?? 1
-        topkGroup = (try? f.int("\(a).expert_group_used_count")) ?? 1
-        routedScalingFactor = (try? f.float("\(a).expert_weights_scale")) ?? 1
-        normTopkProb = f.bool("\(a).expert_weights_norm") ?? true
-        scoreFunction = ((try? f.int("\(a).expert_gating_func")) ?? 2) == 1 ? "softmax" : "sigmoid"
-        let hd = headDim ?? hiddenSize / max(numAttentionHeads, 1)
-        let ropeDims = (try? f.int("\(a).rope.dimension_count")) ?? hd
-        partialRotaryFactor = Double(ropeDims) / Double(max(hd, 1))
-        ropeTheta = Double((try? f.float("\(a).rope.freq_base")) ?? 10000)
-        maxPositionEmbeddings = (try? f.int("\(a).context_length")) ?? 4096
-        rmsNormEps = (try? f.float("\(a).attention.layer_norm_rms_epsilon")) ?? 1e-6
-        let embd = try f.tensor("token_embd.weight")
-        vocabSize = embd.shape.count == 2 ? embd.shape[1] : 0
-        tieWordEmbeddings = f.tensors["output.weight"] == nil
-        useQkNorm = f.tensors["blk.0.attn_q_norm.weight"] != nil
+        self = try GGUFConfig.load(Self.self, gguf: f, arch: a) { json in
+            json["score_function"] = ((try? f.int("\(a).expert_gating_func")) ?? 2) == 1 ? "softmax" : "sigmoid"
+            if let dims = json["rope_dimension_count"] as? Int {
+                let hd = json["head_dim"] as? Int ?? (json["hidden_size"] as? Int ?? 0) / max(json["num_attention_heads"] as? Int ?? 1, 1)
+                json["partial_rotary_factor"] = Double(dims) / Double(max(hd, 1))
+            }
+            json["use_qk_norm"] = f.tensors["blk.0.attn_q_norm.weight"] != nil
+        }
     }
 
     var resolvedHeadDim: Int { headDim ?? hiddenSize / numAttentionHeads }
@@ -156,8 +138,8 @@ enum BailingMoeV2 {
     ) throws(ModelFileError) -> DecoderModel {
         try c.validate(path: w.path)
         let d = c.hiddenSize, hd = c.resolvedHeadDim
-        let shape = AttentionShape(heads: c.numAttentionHeads, kvHeads: c.numKeyValueHeads, headDim: hd,
-                                   rope: RoPE(style: .neox, dims: c.ropeDims, base: c.ropeTheta), normEps: c.rmsNormEps)
+        let shape = AttentionShape(heads: c.numAttentionHeads, kvHeads: c.numKeyValueHeads, headDim: hd)
+        let rope = RoPE(style: .neox, dims: c.ropeDims, base: c.ropeTheta)
         let embedding = try w.matrix(n.embed(), rows: c.vocabSize, cols: d)
         let output = c.tieWordEmbeddings ? embedding : try w.matrix(n.output(), rows: c.vocabSize, cols: d)
         var layers: [DecoderLayer] = []
@@ -204,7 +186,8 @@ enum BailingMoeV2 {
                 attnNorm: try w.vector(n.layer(i, "input_layernorm.weight", "attn_norm.weight"), count: d),
                 attention: attention,
                 ffnNorm: try w.vector(n.layer(i, "post_attention_layernorm.weight", "ffn_norm.weight"), count: d),
-                ffn: ffn))
+                ffn: ffn,
+                rope: rope))
         }
         let outputNorm = try w.vector(n.outputNorm(), count: d)
         let info = ModelInfo(architecture: "bailingmoe2", name: "BailingMoeV2", vocabSize: c.vocabSize,

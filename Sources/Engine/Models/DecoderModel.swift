@@ -1,14 +1,16 @@
 import Kernels
 
-/// A pre-norm decoder-only transformer assembled from layers: the forward pass shared by the
-/// Hugging Face-style architectures (Qwen3, Qwen3-MoE, BailingMoeV2). Each architecture's file
-/// reads its config and names its tensors; this type runs them.
+/// A decoder-only transformer assembled from layers: the one forward pass of every
+/// architecture here. Each architecture's file reads its config and names its tensors
+/// (`DecoderModel+Loading.swift` builds the layers); this type runs them.
 final class DecoderModel: LanguageModel, MixtureOfExperts, @unchecked Sendable {
     // The workspace and `moeBackend` are used only by the thread running `forward` (the
     // backend is set before the engine starts).
     let info: ModelInfo
     let shape: AttentionShape
     let embedding: WeightMatrix
+    /// Gemma multiplies the looked-up embeddings by sqrt(hidden size); 1 elsewhere.
+    let embeddingScale: Float
     let output: WeightMatrix
     let outputNorm: UnsafePointer<Float>
     let layers: [DecoderLayer]
@@ -17,37 +19,62 @@ final class DecoderModel: LanguageModel, MixtureOfExperts, @unchecked Sendable {
     let owner: Any
     var moeBackend = MoEBackend.grouped
 
-    private let x = FloatBuffer(count: 0), h = FloatBuffer(count: 0), qkv = FloatBuffer(count: 0)
+    /// The distinct RoPE and window pairs of the layers (one for most models, a global and a
+    /// sliding one for Gemma 3): each gets one rotation table and one attention plan per batch.
+    private let attentionKinds: [AttentionKind]
+    private let kindOfLayer: [Int]
+    private let ropeTables: [FloatBuffer]
+    private var plans: [AttentionPlan]
+
+    private let x = FloatBuffer(count: 0), h = FloatBuffer(count: 0), o = FloatBuffer(count: 0), qkv = FloatBuffer(count: 0)
     private let q = FloatBuffer(count: 0), k = FloatBuffer(count: 0), v = FloatBuffer(count: 0)
     private let attn = FloatBuffer(count: 0), g = FloatBuffer(count: 0), u = FloatBuffer(count: 0)
-    private let ropeTable = FloatBuffer(count: 0), logitIn = FloatBuffer(count: 0), logits = FloatBuffer(count: 0)
-    private var plan = AttentionPlan()
+    private let logitIn = FloatBuffer(count: 0), logits = FloatBuffer(count: 0)
 
-    init(info: ModelInfo, shape: AttentionShape, embedding: WeightMatrix, output: WeightMatrix,
+    struct AttentionKind: Equatable {
+        let rope: RoPE
+        let window: Int?
+    }
+
+    init(info: ModelInfo, shape: AttentionShape, embedding: WeightMatrix, embeddingScale: Float = 1, output: WeightMatrix,
          outputNorm: UnsafePointer<Float>, layers: [DecoderLayer], normEps: Float, owner: Any) {
         self.info = info
         self.shape = shape
         self.embedding = embedding
+        self.embeddingScale = embeddingScale
         self.output = output
         self.outputNorm = outputNorm
         self.layers = layers
         self.normEps = normEps
         self.owner = owner
+        var kinds: [AttentionKind] = []
+        kindOfLayer = layers.map { L in
+            let kind = AttentionKind(rope: L.rope, window: L.window)
+            if let i = kinds.firstIndex(of: kind) { return i }
+            kinds.append(kind)
+            return kinds.count - 1
+        }
+        attentionKinds = kinds
+        ropeTables = kinds.map { _ in FloatBuffer(count: 0) }
+        plans = kinds.map { _ in AttentionPlan() }
     }
 
     func forward(_ batch: ForwardBatch, cache: KVCache) -> Logits {
         let s = shape, n = batch.tokenCount, d = embedding.cols
         let qd = s.qDim, kvd = s.kvDim, hd = s.headDim
         x.reserve(n * d); h.reserve(n * d); q.reserve(n * qd); k.reserve(n * kvd); v.reserve(n * kvd)
-        attn.reserve(n * qd); ropeTable.reserve(n * s.rope.dims)
+        attn.reserve(n * qd)
         let X = x.pointer, H = h.pointer, Q = q.pointer, K = k.pointer, V = v.pointer, A = attn.pointer
 
-        Blocks.embed(batch.tokens, table: embedding, scale: 1, into: X)
-        batch.positions.withUnsafeBufferPointer { s.rope.fillTable(positions: $0.baseAddress!, count: n, table: ropeTable.pointer) }
-        plan.build(batch, window: nil)
-        let scale = 1 / Float(hd).squareRoot()
+        Blocks.embed(batch.tokens, table: embedding, scale: embeddingScale, into: X)
+        for (i, kind) in attentionKinds.enumerated() {
+            ropeTables[i].reserve(n * kind.rope.dims)
+            batch.positions.withUnsafeBufferPointer { kind.rope.fillTable(positions: $0.baseAddress!, count: n, table: ropeTables[i].pointer) }
+            plans[i].build(batch, window: kind.window)
+        }
 
         for (li, L) in layers.enumerated() {
+            let kind = kindOfLayer[li], table = ropeTables[kind].pointer
             H.update(from: X, count: n * d)
             Blocks.rmsNorm(H, rows: n, dim: d, weight: L.attnNorm, eps: normEps)
             switch L.attention.projection {
@@ -63,18 +90,27 @@ final class DecoderModel: LanguageModel, MixtureOfExperts, @unchecked Sendable {
             }
             if let w = L.attention.qNorm { Blocks.rmsNorm(Q, rows: n * s.heads, dim: hd, weight: w, eps: normEps) }
             if let w = L.attention.kNorm { Blocks.rmsNorm(K, rows: n * s.kvHeads, dim: hd, weight: w, eps: normEps) }
-            s.rope.apply(Q, ld: qd, count: n, heads: s.heads, headDim: hd, table: ropeTable.pointer)
-            s.rope.apply(K, ld: kvd, count: n, heads: s.kvHeads, headDim: hd, table: ropeTable.pointer)
+            L.rope.apply(Q, ld: qd, count: n, heads: s.heads, headDim: hd, table: table)
+            L.rope.apply(K, ld: kvd, count: n, heads: s.kvHeads, headDim: hd, table: table)
             Blocks.storeKV(k: K, v: V, batch: batch, cache: cache, layer: li)
-            plan.run(q: Q, ldq: qd, out: A, ldo: qd, batch: batch, cache: cache, layer: li,
-                     heads: s.heads, kvHeads: s.kvHeads, headDim: hd, scale: scale)
-            matmul(A, ldx: qd, tokens: n, cols: qd, L.attention.output.job(into: X, ldy: d, accumulate: true))
+            plans[kind].run(q: Q, ldq: qd, out: A, ldo: qd, batch: batch, cache: cache, layer: li,
+                            heads: s.heads, kvHeads: s.kvHeads, headDim: hd, scale: s.queryScale)
+            if let post = L.postAttnNorm {
+                let O = residualScratch(n * d)
+                matmul(A, ldx: qd, tokens: n, cols: qd, L.attention.output.job(into: O, ldy: d))
+                addNormalized(O, into: X, rows: n, dim: d, weight: post)
+            } else {
+                matmul(A, ldx: qd, tokens: n, cols: qd, L.attention.output.job(into: X, ldy: d, accumulate: true))
+            }
 
             H.update(from: X, count: n * d)
             Blocks.rmsNorm(H, rows: n, dim: d, weight: L.ffnNorm, eps: normEps)
-            switch L.ffn {
-            case .dense(let mlp): mlp.forward(H, ldx: d, n: n, into: X, accumulate: true, g: g, u: u)
-            case .moe(let m): m.forward(H, n: n, into: X, backend: moeBackend)
+            if let post = L.postFfnNorm {
+                let O = residualScratch(n * d)
+                feedForward(L.ffn, H, n: n, into: O, accumulate: false)
+                addNormalized(O, into: X, rows: n, dim: d, weight: post)
+            } else {
+                feedForward(L.ffn, H, n: n, into: X, accumulate: true)
             }
         }
 
@@ -85,6 +121,30 @@ final class DecoderModel: LanguageModel, MixtureOfExperts, @unchecked Sendable {
         Blocks.rmsNorm(logitIn.pointer, rows: m, dim: d, weight: outputNorm, eps: normEps)
         matmul(logitIn.pointer, ldx: d, tokens: m, cols: d, output.job(into: logits.pointer, ldy: vocab))
         return Logits(pointer: logits.pointer, rows: m, vocabSize: vocab)
+    }
+
+    /// y = ffn(h), or y += ffn(h) when `accumulate`.
+    private func feedForward(_ ffn: FeedForward, _ h: UnsafePointer<Float>, n: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        switch ffn {
+        case .dense(let mlp): mlp.forward(h, ldx: embedding.cols, n: n, into: y, accumulate: accumulate, g: g, u: u)
+        case .moe(let m):
+            // The MoE layer always adds to its output.
+            if !accumulate { y.update(repeating: 0, count: n * embedding.cols) }
+            m.forward(h, n: n, into: y, backend: moeBackend)
+        }
+    }
+
+    /// A block's output before its sandwich norm (Gemma).
+    private func residualScratch(_ count: Int) -> UnsafeMutablePointer<Float> {
+        o.reserve(count)
+        return o.pointer
+    }
+
+    /// x += rmsnorm(o): a sandwich-normed block joining the residual stream.
+    private func addNormalized(_ o: UnsafeMutablePointer<Float>, into x: UnsafeMutablePointer<Float>, rows: Int, dim: Int,
+                               weight: UnsafePointer<Float>) {
+        Blocks.rmsNorm(o, rows: rows, dim: dim, weight: weight, eps: normEps)
+        Blocks.add(o, into: x, count: rows * dim)
     }
 
     func drainExpertCounts(_ body: (Int, Int, Int64) -> Void) {

@@ -3,8 +3,8 @@ public enum ModelRegistry {
     public typealias GGUFLoader = @Sendable (GGUFFile) throws(ModelFileError) -> any LanguageModel
 
     public static let gguf: [String: GGUFLoader] = [
-        "llama": { f throws(ModelFileError) in try LlamaModel(gguf: f) },
-        "gemma3": { f throws(ModelFileError) in try Gemma3Model(gguf: f) },
+        "llama": { f throws(ModelFileError) in try Llama.load(gguf: f) },
+        "gemma3": { f throws(ModelFileError) in try Gemma3.load(gguf: f) },
         "qwen3": { f throws(ModelFileError) in try Qwen3.load(gguf: f) },
         "qwen3moe": { f throws(ModelFileError) in try Qwen3MoE.load(gguf: f) },
         "bailingmoe2": { f throws(ModelFileError) in try BailingMoeV2.load(gguf: f) },

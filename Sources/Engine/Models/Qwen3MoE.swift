@@ -5,17 +5,15 @@ enum Qwen3MoE {
         let c = try HFConfig.load(Qwen3Config.self, directory: directory)
         let st = try SafetensorsModel(directory: directory)
         var w = SafetensorsWeights(st, quantization: quantization)
-        let n = Qwen3.Names(hf: true)
-        let dense: (inout SafetensorsWeights, Int) throws(ModelFileError) -> FeedForward = Qwen3.denseFFN(c, n)
-        return try Qwen3.build(c, weights: &w, names: n, architecture: "qwen3moe", size: (st.parameterCount, st.byteCount)) { w, i throws(ModelFileError) in
-            guard c.isSparse(i) else { return try dense(&w, i) }
+        return try Qwen3.build(c, weights: &w, hf: true, architecture: "qwen3moe", size: (st.parameterCount, st.byteCount)) { w, i throws(ModelFileError) in
+            guard c.keys.isSparse(i) else { return .dense(try DecoderModel.denseMLP(&w, layer: i, names: Qwen3.hfNames, hidden: c.hiddenSize, inter: c.intermediateSize)) }
             let d = c.hiddenSize, f = c.moeIntermediateSize ?? 0, e = c.numExperts ?? 0
             var experts: [MLP] = []
             for x in 0 ..< e {
                 let p = "model.layers.\(i).mlp.experts.\(x)."
                 experts.append(MLP(gate: try w.matrix(p + "gate_proj.weight", rows: f, cols: d),
-                                      up: try w.matrix(p + "up_proj.weight", rows: f, cols: d),
-                                      down: try w.matrix(p + "down_proj.weight", rows: d, cols: f)))
+                                   up: try w.matrix(p + "up_proj.weight", rows: f, cols: d),
+                                   down: try w.matrix(p + "down_proj.weight", rows: d, cols: f)))
             }
             return try moe(c, experts: experts, gate: try w.floatMatrix("model.layers.\(i).mlp.gate.weight", rows: e, cols: d))
         }
@@ -25,8 +23,7 @@ enum Qwen3MoE {
         var c = try Qwen3Config(gguf: f, arch: "qwen3moe")
         c.normTopkProb = c.normTopkProb ?? true
         var w = GGUFWeights(f)
-        let n = Qwen3.Names(hf: false)
-        return try Qwen3.build(c, weights: &w, names: n, architecture: "qwen3moe", size: f.sizes) { w, i throws(ModelFileError) in
+        return try Qwen3.build(c, weights: &w, hf: false, architecture: "qwen3moe", size: f.sizes) { w, i throws(ModelFileError) in
             let d = c.hiddenSize, ff = c.moeIntermediateSize ?? 0, e = c.numExperts ?? 0
             let gates = try w.experts("blk.\(i).ffn_gate_exps.weight", count: e, rows: ff, cols: d)
             let ups = try w.experts("blk.\(i).ffn_up_exps.weight", count: e, rows: ff, cols: d)

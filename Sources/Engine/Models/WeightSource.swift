@@ -13,6 +13,12 @@ protocol WeightSource {
 }
 
 extension WeightSource {
+    /// The vector `name` names, or nil when the architecture has no such tensor.
+    mutating func optionalVector(_ name: String?, count: Int) throws(ModelFileError) -> UnsafePointer<Float>? {
+        guard let name else { return nil }
+        return try vector(name, count: count)
+    }
+
     mutating func optionalMatrix(_ name: String, rows: Int, cols: Int) throws(ModelFileError) -> WeightMatrix? {
         has(name) ? try matrix(name, rows: rows, cols: cols) : nil
     }

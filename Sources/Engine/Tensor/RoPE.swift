@@ -6,8 +6,8 @@ import Foundation
 /// `.interleaved` rotates adjacent values (x[2i], x[2i+1]); llama.cpp calls it NORM and GGUF
 /// llama files permute their Q/K rows for it. `.neox` rotates x[i] with x[i + n/2], as Hugging
 /// Face's `rotate_half` does.
-public struct RoPE: Sendable {
-    public enum Style: Sendable { case interleaved, neox }
+public struct RoPE: Sendable, Equatable {
+    public enum Style: Sendable, Equatable { case interleaved, neox }
 
     public let style: Style
     /// Rotated dimensions per head (<= head dim; the rest pass through).
