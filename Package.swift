@@ -68,6 +68,10 @@ let package = Package(
         .testTarget(
             name: "BenchKitTests", dependencies: ["BenchKit", "Engine", "Profiler"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
+        // Runs the built `ringside` binary as a child process: commands, exit codes, JSON keys.
+        .testTarget(
+            name: "CLITests",
+            swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "ConsoleTests", dependencies: ["Console", "Engine"],
             swiftSettings: [.swiftLanguageMode(.v6)]),

@@ -25,9 +25,12 @@ struct Microbench: ParsableCommand {
     var fp32Activations = false
     @Option(name: .long, help: "Run narrower kernels than the CPU allows: scalar, avx2 or avx512.")
     var isa: String?
+    @Flag(name: .long, help: "Time the model's tokenizer encoding 100 kB of mixed text instead.")
+    var tokenizer = false
 
     func run() throws {
         if moe { return try runMoE() }
+        if tokenizer { return try runTokenizer() }
         if let isa { do { try KernelPath.lowerISA(to: isa) } catch { throw CLIError(error.description) } }
         let loaded = try options.load()
         let m = loaded.model

@@ -69,19 +69,37 @@ struct EngineTests {
             let alone = try await collect(engine.submit(EngineFixtures.greedy(ref.prompt_ids, max: ref.generated_ids.count)))
             #expect(alone.ids == ref.generated_ids, "\(ref.prompt) alone")
         }
+        // Arrivals are staggered by events, not by clock time: each filler is submitted once
+        // the one before it is decoding, and reference k once filler 4k+2 is, so the
+        // references always join a batch already full of other work however slow the machine.
+        let (decoding, note) = AsyncStream<Int>.makeStream()
         try await withThrowingTaskGroup(of: (Int, Collected).self) { group in
-            for i in 0 ..< 15 {
+            var started = Set<Int>()
+            func submitFiller(_ i: Int) {
                 group.addTask {
-                    try await Task.sleep(for: .milliseconds(15 * i))
                     let p = EngineFixtures.fillerPrompt(20 + 37 * i, seed: UInt64(i))
-                    return (-1, try await collect(engine.submit(EngineFixtures.greedy(p, max: 10 + 3 * i))))
+                    var c = Collected()
+                    for try await e in engine.submit(EngineFixtures.greedy(p, max: 10 + 3 * i)) {
+                        if case let .delta(_, _, tokens, _) = e {
+                            if c.ids.isEmpty { note.yield(i) }
+                            c.ids += tokens
+                        } else if case let .finished(reason, _, _) = e {
+                            c.reason = reason
+                        }
+                    }
+                    return (-1, c)
                 }
             }
-            for (k, ref) in refs.enumerated() {
-                group.addTask {
-                    try await Task.sleep(for: .milliseconds(40 * k + 5))
-                    return (k, try await collect(engine.submit(EngineFixtures.greedy(ref.prompt_ids, max: ref.generated_ids.count))))
+            submitFiller(0)
+            for await i in decoding {
+                started.insert(i)
+                if i + 1 < 15 { submitFiller(i + 1) }
+                if (i - 2) % 4 == 0, (i - 2) / 4 < refs.count {
+                    let k = (i - 2) / 4
+                    let ref = refs[k]
+                    group.addTask { (k, try await collect(engine.submit(EngineFixtures.greedy(ref.prompt_ids, max: ref.generated_ids.count)))) }
                 }
+                if started.count == 15 { break }
             }
             for try await (k, c) in group {
                 if k >= 0 { #expect(c.ids == refs[k].generated_ids, "\(refs[k].prompt) in a crowd (overlap \(overlap))") }
@@ -142,35 +160,46 @@ struct EngineTests {
         for (i, c) in results {
             #expect(c.ids == expected[i % 8], "request \(i)")
         }
-        try await Task.sleep(for: .milliseconds(100))
-        let s = engine.scheduler
-        #expect(s.invariantViolations.isEmpty, "\(s.invariantViolations.prefix(3))")
-        #expect(s.cache.allocator.freePages + (s.tree?.evictablePages ?? 0) == s.cache.pageCount, "all pages free or evictable")
-        #expect(s.tree?.lockedPages == 0 && s.slots.freeRowCount == s.slots.rows)
+        let s = try await SchedulerSnapshot.whenIdle(engine)
+        #expect(s.violations.isEmpty, "\(s.violations.prefix(3))")
+        #expect(s.clean, "all pages free or evictable, none locked, every row free: \(s)")
     }
 
     @Test func cancellingFreesEverything() async throws {
         let engine = try EngineFixtures.engine()
         defer { engine.shutdown() }
+        // Each request is cancelled once it is decoding (its first token has arrived).
+        let (started, startedNote) = AsyncStream<Void>.makeStream()
         let tasks = (0 ..< 6).map { i in
-            Task { try await collect(engine.submit(EngineFixtures.greedy(EngineFixtures.fillerPrompt(50, seed: UInt64(i)), max: 500))) }
+            Task {
+                var n = 0
+                for try await e in engine.submit(EngineFixtures.greedy(EngineFixtures.fillerPrompt(50, seed: UInt64(i)), max: 500)) {
+                    if case .delta = e, n == 0 { startedNote.yield() }
+                    n += 1
+                }
+                return n
+            }
         }
-        try await Task.sleep(for: .milliseconds(300))
+        var decoding = 0
+        for await _ in started {
+            decoding += 1
+            if decoding == tasks.count { break }
+        }
         for t in tasks { t.cancel() }
-        for t in tasks { _ = try? await t.value }
+        for t in tasks { #expect((try? await t.value) ?? 0 < 500, "cancelled before its 500 tokens") }
         // The engine still serves.
         let after = try await collect(engine.submit(EngineFixtures.greedy([504, 3575, 282, 4649, 314], max: 3)))
         #expect(after.ids == [7042, 30, 198])
-        try await Task.sleep(for: .milliseconds(100))
-        let s = engine.scheduler
-        #expect(s.cache.allocator.freePages + (s.tree?.evictablePages ?? 0) == s.cache.pageCount)
-        #expect(s.slots.freeRowCount == s.slots.rows)
+        let s = try await SchedulerSnapshot.whenIdle(engine)
+        #expect(s.clean, "\(s)")
     }
 
     @Test func badRequestsFailAloneAndClearly() async throws {
         let engine = try EngineFixtures.engine { $0.kvCacheTokens = 1024 }
         defer { engine.shutdown() }
-        await #expect(throws: EngineError.promptTooLong(tokens: 5000, limit: engine.maxPromptTokens)) {
+        // 1024 KV slots: at most 1023 prompt tokens leave room for one generated token.
+        #expect(engine.maxPromptTokens == 1023)
+        await #expect(throws: EngineError.promptTooLong(tokens: 5000, limit: 1023)) {
             _ = try await collect(engine.submit(EngineFixtures.greedy([Int32](repeating: 504, count: 5000), max: 4)))
         }
         await #expect(throws: EngineError.emptyPrompt) { _ = try await collect(engine.submit(EngineFixtures.greedy([], max: 4))) }

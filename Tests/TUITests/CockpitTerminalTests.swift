@@ -36,11 +36,13 @@ struct CockpitTerminalTests {
         return (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
     }
 
-    /// Polls the pane until `predicate` holds or `seconds` pass; returns the last capture.
-    static func waitFor(_ seconds: Double, _ predicate: (String) -> Bool) throws -> String {
-        let deadline = Date().addingTimeInterval(seconds)
+    /// Polls the pane until `predicate` holds; returns the last capture. There is no deadline
+    /// a busy machine could miss (a build beside the tests slows the cockpit many times over):
+    /// the bound is only there so that a real hang fails instead of blocking the suite.
+    static func waitFor(_ predicate: (String) -> Bool) throws -> String {
+        let hang = Date().addingTimeInterval(600)
         var screen = ""
-        while Date() < deadline {
+        while Date() < hang {
             screen = try tmux(["capture-pane", "-p", "-t", "cockpit"])
             if predicate(screen) { return screen }
             Thread.sleep(forTimeInterval: 0.2)
@@ -57,27 +59,27 @@ struct CockpitTerminalTests {
             _ = try? Self.tmux(["kill-server"])
         }
         try Self.tmux(["new-session", "-d", "-x", "100", "-y", "30", "-s", "cockpit", Self.binary + " chat; echo EXITED-$?; read -t 10 line"])
-        let ready = try Self.waitFor(20) { $0.contains("· ready") }
+        let ready = try Self.waitFor { $0.contains("· ready") }
         #expect(ready.contains("ringside ·") && ready.contains("theme default"), "\(ready)")
         try Self.tmux(["send-keys", "-t", "cockpit", "What is the capital of France?", "Enter"])
-        let answered = try Self.waitFor(60) { $0.contains("Paris") && $0.contains("t/s") && $0.contains("decode") }
+        let answered = try Self.waitFor { $0.contains("Paris") && $0.contains("t/s") && $0.contains("decode") }
         #expect(answered.contains("The capital of France is Paris."), "\(answered)")
         // The timeline shows the prefill and the decode batches that produced the answer.
         #expect(answered.contains("prefill") && answered.contains("decode") && answered.contains("device"), "\(answered)")
 
         try Self.tmux(["send-keys", "-t", "cockpit", "F2"])
-        let themed = try Self.waitFor(5) { $0.contains("theme ") && !$0.contains("theme default") }
+        let themed = try Self.waitFor { $0.contains("theme ") && !$0.contains("theme default") }
         #expect(!themed.contains("theme default"), "F2 switches the theme: \(themed)")
 
         try Self.tmux(["resize-window", "-t", "cockpit", "-x", "30", "-y", "6"])
-        let small = try Self.waitFor(5) { $0.contains("too small") }
+        let small = try Self.waitFor { $0.contains("too small") }
         #expect(small.contains("too small"), "\(small)")
         try Self.tmux(["resize-window", "-t", "cockpit", "-x", "160", "-y", "48"])
-        let big = try Self.waitFor(5) { $0.contains("· ready") && $0.contains("prefix cache") }
+        let big = try Self.waitFor { $0.contains("· ready") && $0.contains("prefix cache") }
         #expect(big.contains("experts"), "all four panes at 160x48: \(big)")
 
         try Self.tmux(["send-keys", "-t", "cockpit", "C-q"])
-        let exited = try Self.waitFor(10) { $0.contains("EXITED-") }
+        let exited = try Self.waitFor { $0.contains("EXITED-") }
         // The terminal is back: the shell's line is there, the cockpit's frame is gone.
         #expect(!exited.contains("ringside ·"), "\(exited)")
         #expect(exited.contains("EXITED-0"), "\(exited)")

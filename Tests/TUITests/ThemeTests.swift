@@ -19,12 +19,13 @@ struct ThemeTests {
         #expect(t["cached_start"] == RGB(0x40, 0x40, 0x40) && t["cached_mid"] == RGB(128, 128, 128) && t["cached_end"] == RGB(255, 255, 255))
         #expect(t["used_end"] == RGB(0x89, 0xDC, 0xEB))
         // btop's aliases: process_* falls back to cpu_*.
-        #expect(t["process_start"] == t["cpu_start"])
+        #expect(t["process_start"] == RGB(0x94, 0xE2, 0xD5) && t["cpu_start"] == RGB(0x94, 0xE2, 0xD5))
         // Unknown keys are kept but harmless; malformed values are skipped (default used).
         #expect(t["proc_pause_bg"] == nil)
         // Our pane keys missing from a btop theme fall back to the default theme.
-        #expect(t["batch_decode"] == Theme.builtInDefault["batch_decode"])
-        #expect(t.gradient("expert", at: 1) == Theme.builtInDefault.gradient("expert", at: 1))
+        // (Both sides must exist: nil == nil would pass without testing anything.)
+        #expect(t["batch_decode"] != nil && t["batch_decode"] == Theme.builtInDefault["batch_decode"])
+        #expect(t.gradient("expert", at: 1) != nil && t.gradient("expert", at: 1) == Theme.builtInDefault.gradient("expert", at: 1))
     }
 
     @Test func valueForms() {
@@ -49,7 +50,7 @@ struct ThemeTests {
         #expect(t["title"] == RGB(0xFF, 0x88, 0))
         #expect(t["meter_bg"] == RGB(0x10, 0x10, 0x10))  // btop: meter_bg falls back to inactive_fg
         #expect(t["graph_text"] == RGB(0x10, 0x10, 0x10))
-        #expect(t["main_fg"] == Theme.builtInDefault["main_fg"])
+        #expect(t["main_fg"] != nil && t["main_fg"] == Theme.builtInDefault["main_fg"])
     }
 
     @Test func gradientsInterpolateThroughTheMid() {
@@ -110,6 +111,6 @@ struct ThemeTests {
         var seen: [String] = []
         for _ in names { t = std.next(after: t.name); seen.append(t.name) }
         #expect(seen == ["light", "monochrome", "tty16", "zz-mine", "default"])
-        #expect(std.load("no-such-theme")["main_fg"] == Theme.builtInDefault["main_fg"])
+        #expect(std.load("no-such-theme")["main_fg"] == RGB(0xD8, 0xDE, 0xE9), "the default theme's main_fg")
     }
 }

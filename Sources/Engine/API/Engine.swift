@@ -5,7 +5,11 @@ import Profiler
 ///
 /// `submit` returns a stream of events at once; tokenization happens on the caller's task,
 /// scheduling on the host thread, the forward pass and sampling on the device thread.
-/// Cancelling the consuming task aborts the request and frees its KV pages.
+/// Cancelling the consuming task, or dropping the stream, aborts the request wherever it is
+/// (waiting, in prefill, decoding): the stream ends without a `.finished` event, and the
+/// request's KV pages and row are given back (its computed prefix stays in the radix cache,
+/// unlocked). A request whose prompt and output reach the model's context, or that alone
+/// outgrows the whole KV pool, finishes with `length`.
 public final class Engine: Sendable {
     public let loaded: LoadedModel
     public let config: EngineConfig

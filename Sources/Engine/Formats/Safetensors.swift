@@ -67,13 +67,19 @@ public final class SafetensorsFile: Sendable {
                 let (m, o) = acc.0.multipliedReportingOverflow(by: d)
                 return (m, acc.1 || o)
             }
-            guard !overflow, offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] <= dataSize else {
+            let (bytesNeeded, tooBig) = count.multipliedReportingOverflow(by: size)
+            guard !overflow, !tooBig, offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] <= dataSize else {
                 throw .tensorOutOfRange(path: path, tensor: name)
             }
-            guard offsets[1] - offsets[0] == count * size else {
-                throw .badShape(path: path, tensor: name, reason: "\(shape) of \(dtype) needs \(count * size) bytes, the header gives \(offsets[1] - offsets[0])")
+            guard offsets[1] - offsets[0] == bytesNeeded else {
+                throw .badShape(path: path, tensor: name, reason: "\(shape) of \(dtype) needs \(bytesNeeded) bytes, the header gives \(offsets[1] - offsets[0])")
             }
             ts[name] = Tensor(name: name, dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1])
+        }
+        // Two tensors sharing bytes would alias each other's weights.
+        let byStart = ts.values.filter { $0.end > $0.begin }.sorted { ($0.begin, $0.name) < ($1.begin, $1.name) }
+        for (a, b) in zip(byStart, byStart.dropFirst()) where b.begin < a.end {
+            throw .badHeader(path: path, reason: "tensors '\(a.name)' (bytes \(a.begin)..<\(a.end)) and '\(b.name)' (bytes \(b.begin)..<\(b.end)) overlap")
         }
         tensors = ts
         metadata = meta
@@ -96,12 +102,18 @@ public struct SafetensorsModel: Sendable {
         let fm = FileManager.default
         let indexPath = directory + "/model.safetensors.index.json"
         var names: [String]
+        var expected: [String: String] = [:]
         if fm.fileExists(atPath: indexPath) {
             guard let data = fm.contents(atPath: indexPath),
                   let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                   let map = obj["weight_map"] as? [String: String]
             else { throw .badHeader(path: indexPath, reason: "no weight_map in the shard index") }
             names = Array(Set(map.values)).sorted()
+            // Shards live in the model folder itself.
+            if let bad = names.first(where: { $0.contains("/") || $0.isEmpty }) {
+                throw .badHeader(path: indexPath, reason: "shard name '\(bad)' is not a file in the model folder")
+            }
+            expected = map
         } else {
             names = ((try? fm.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".safetensors") }.sorted()
         }
@@ -115,6 +127,13 @@ public struct SafetensorsModel: Sendable {
                 index[name] = files.count
             }
             files.append(f)
+        }
+        // Every tensor the index names must be in the shard it names: a wrong index would
+        // otherwise surface later as a confusing missing weight, or not at all.
+        for (tensor, shard) in expected.sorted(by: { $0.key < $1.key }) {
+            guard let i = index[tensor], files[i].path == directory + "/" + shard else {
+                throw .badHeader(path: indexPath, reason: "the index puts tensor '\(tensor)' in \(shard), which does not hold it")
+            }
         }
         self.files = files
         self.index = index

@@ -20,7 +20,8 @@ public final class LoadedModel: Sendable {
     static let endOfTurnTexts = ["<|im_end|>", "<|eot_id|>", "<|end_of_text|>", "<|endoftext|>", "<end_of_turn>",
                                  "<|end|>", "<|return|>", "<|eom_id|>"]
 
-    private init(path: String, model: any LanguageModel, tokenizer: any Tokenizer, chatTemplate: ChatTemplate?, stopTokens: Set<Int32>) {
+    /// Internal rather than private: tests serve a scripted network under a real tokenizer.
+    init(path: String, model: any LanguageModel, tokenizer: any Tokenizer, chatTemplate: ChatTemplate?, stopTokens: Set<Int32>) {
         self.path = path
         self.model = model
         self.tokenizer = tokenizer

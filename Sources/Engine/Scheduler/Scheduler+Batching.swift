@@ -12,7 +12,7 @@ extension Scheduler {
         var reqs: [Req] = []
 
         // Decodes first: each running request past its prefill feeds its newest token.
-        var decoders = running.filter { !$0.inPrefill && $0.wantsMore && $0.kvComputed == $0.length - 1 }
+        var decoders = running.filter(decodesNext)
         decoders = ensureDecodeMemory(decoders)
         for r in decoders where reserveSlots(r, upTo: r.length) {
             let p = r.length - 1
@@ -36,10 +36,20 @@ extension Scheduler {
 
         guard !reqs.isEmpty else {
             returnSpare(b)
+            if inFlight.isEmpty {
+                // A request ended here (cut at the pool's end) has no batch to retire it.
+                retireDone()
+                breakPrefillStall()
+            }
             return nil
         }
         b.kind = decodeCount == reqs.count ? .decode : decodeCount == 0 ? .prefill : .mixed
         return (b, reqs)
+    }
+
+    /// A running request past its prefill whose newest token is due, within its context.
+    func decodesNext(_ r: Req) -> Bool {
+        !r.inPrefill && r.wantsMore && r.kvComputed == r.length - 1 && r.length < maxSequenceTokens
     }
 
     /// Token and page budget of one step's prefills.
@@ -110,7 +120,9 @@ extension Scheduler {
             }
             let ps = cache.pageSize
             let chunk = min(all.count - cached, config.chunkedPrefillSize, budget.tokens)
-            let decodeNeed = Int(expectedDecodeTokens(r)) / ps + 1
+            // Alone, a request needs no reserve: it may always start, and ends with `length`
+            // if it outgrows the whole pool. Waiting for a reserve that can never exist hangs.
+            let decodeNeed = running.isEmpty ? 0 : Int(expectedDecodeTokens(r)) / ps + 1
             let pagesNeeded = (cached + chunk + ps - 1) / ps - (match?.pages.count ?? 0) + decodeNeed
             if pagesNeeded > budget.pages { break }
             budget.pages -= decodeNeed
@@ -162,7 +174,9 @@ extension Scheduler {
 
     /// Decoders whose next page can be had. When the pool is dry: wait for batches in flight to
     /// finish (they may free pages), then retract the request with the fewest generated tokens
-    /// (ties: the longest prompt) back to the queue until the rest fit.
+    /// (ties: the longest prompt), a decoder or a prefill holding pages, back to the queue
+    /// until the rest fit. Only a decoder that holds the pool alone and still cannot grow is
+    /// ended, with `length`: it has outgrown the whole KV pool.
     private func ensureDecodeMemory(_ decoders: [Req]) -> [Req] {
         var ds = decoders
         func pagesNeeded() -> Int {
@@ -171,20 +185,32 @@ extension Scheduler {
         while pagesNeeded() > availablePages {
             if !inFlight.isEmpty {
                 drainInFlight()
-                ds = running.filter { !$0.inPrefill && $0.wantsMore && $0.kvComputed == $0.length - 1 }
+                ds = running.filter(decodesNext)
                 continue
             }
-            guard ds.count > 1 else {
-                // A lone request that cannot grow any more ends with what it has.
+            let holders = running.filter { r in !r.isDone && (r.inPrefill || ds.contains { $0 === r }) }
+            guard holders.count > 1 else {
                 if let r = ds.first { finish(r, .length) }
                 return []
             }
-            let victim = ds.min { ($0.output.count, -$0.prompt.count) < ($1.output.count, -$1.prompt.count) }!
+            let victim = holders.min { ($0.output.count, -$0.prompt.count) < ($1.output.count, -$1.prompt.count) }!
             ds.removeAll { $0 === victim }
             retract(victim)
             newTokenRatio = min(1, newTokenRatio + 0.2)
         }
         if pagesNeeded() == 0 { newTokenRatio = max(0.1, newTokenRatio - 0.001) }
         return ds
+    }
+
+    /// Nothing could be scheduled and nothing is in flight, yet requests are running: chunked
+    /// prefills that between them hold the pool, each waiting for pages the other has. The one
+    /// that computed least goes back to the queue (its work stays in the tree, evictable) so
+    /// the others can go on.
+    private func breakPrefillStall() {
+        let stalled = running.filter { !$0.isDone }
+        guard stalled.count > 1 else { return }
+        let victim = stalled.min { ($0.output.count, $0.kvComputed) < ($1.output.count, $1.kvComputed) }!
+        retract(victim)
+        newTokenRatio = min(1, newTokenRatio + 0.2)
     }
 }

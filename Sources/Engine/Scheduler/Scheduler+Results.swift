@@ -20,7 +20,9 @@ extension Scheduler {
             }
             r.output.append(token)
             stream(r, token: token, logprob: b.logprobs[i])
-            if r.finishReason == nil && r.output.count >= r.params.maxTokens { finish(r, .length) }
+            if r.finishReason == nil && (r.output.count >= r.params.maxTokens || r.prompt.count + r.output.count >= maxSequenceTokens) {
+                finish(r, .length)
+            }
         }
         recorder.count(.host, .generatedTokens, generated)
     }

@@ -12,6 +12,8 @@ final class Scheduler: @unchecked Sendable {
     enum Command {
         case submit(Req)
         case cancel(UInt64)
+        /// Runs a closure on the host thread between steps (tests read its state this way).
+        case inspect((Scheduler) -> Void)
         case shutdown
     }
 
@@ -44,6 +46,9 @@ final class Scheduler: @unchecked Sendable {
     var checkInvariants = false
     private(set) var invariantViolations: [String] = []
     private(set) var steps = 0
+    /// Called on the host thread at the end of every loop iteration: tests act at an exact
+    /// point of a request's life (waiting, mid-prefill, decoding) instead of after a sleep.
+    var afterStep: ((Scheduler) -> Void)?
     private let debugLog = ProcessInfo.processInfo.environment["RINGSIDE_DEBUG_SCHEDULER"] != nil
 
     init(loaded: LoadedModel, config: EngineConfig, recorder: Recorder) {
@@ -75,6 +80,9 @@ final class Scheduler: @unchecked Sendable {
 
     /// Longest prompt a request may have: it must fit the context and the KV pool.
     var maxPromptTokens: Int { min(loaded.model.info.contextLength, cache.slotCount) - 1 }
+    /// Prompt and output together end at the model's context (OpenAI's `length`); past it
+    /// the request's row of the slot table would overflow.
+    var maxSequenceTokens: Int { loaded.model.info.contextLength }
 
     func start() {
         device.start()
@@ -101,7 +109,14 @@ final class Scheduler: @unchecked Sendable {
         return cs
     }
 
-    private var idle: Bool { waiting.isEmpty && running.isEmpty && inFlight.isEmpty }
+    /// Commands sent but not yet taken by the host thread.
+    var hasPendingCommands: Bool {
+        inboxLock.lock()
+        defer { inboxLock.unlock() }
+        return !inbox.isEmpty
+    }
+
+    var idle: Bool { waiting.isEmpty && running.isEmpty && inFlight.isEmpty }
 
     private func loop() {
         while true {
@@ -109,6 +124,7 @@ final class Scheduler: @unchecked Sendable {
                 switch c {
                 case .submit(let r): waiting.append(r)
                 case .cancel(let id): cancel(id)
+                case .inspect(let look): look(self)
                 case .shutdown: shuttingDown = true
                 }
             }
@@ -141,6 +157,7 @@ final class Scheduler: @unchecked Sendable {
             }
             publishGauges()
             if checkInvariants { checkPageInvariant() }
+            afterStep?(self)
         }
     }
 
