@@ -14,15 +14,17 @@ SWIFT_FLAGS := -c release -Xswiftc -enable-testing
 BIN       := .build/release/ringside
 APT_DEPS  := libopenblas-dev libncursesw5-dev pkg-config tmux python3 python3-pip
 TEST_MODELS := smollm2-135m-instruct gemma-3-270m
+# Python modules the server tests drive `ringside serve` with (import name=PyPI name).
+PY_TEST_DEPS := openai=openai prometheus_client=prometheus_client
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps build models clean
+.PHONY: run test deps py-deps build models clean
 
 run: build
 	@$(BIN) models pull smollm2-135m-instruct >/dev/null
 	@$(BIN)
 
-test: build
+test: build py-deps
 	@for m in $(TEST_MODELS); do $(BIN) models pull $$m >/dev/null || exit 1; done
 	$(SWIFT) test $(SWIFT_FLAGS) --disable-testable-imports $(if $(FILTER),--filter '$(FILTER)')
 
@@ -35,6 +37,14 @@ deps:
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
+# Installed only when missing, for the user running the tests.
+py-deps:
+	@missing=""; for d in $(PY_TEST_DEPS); do python3 -c "import $${d%%=*}" 2>/dev/null || missing="$$missing $${d#*=}"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing (pip):$$missing"; \
+		python3 -m pip install --user -q $$missing || python3 -m pip install --user -q --break-system-packages $$missing; \
 	fi
 
 clean:

@@ -1,8 +1,8 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Layers (arrows point down only): ringside -> TUI, Console, BenchKit -> Engine -> Jinja, Profiler,
-// Kernels. The executable only parses arguments. See docs/ARCHITECTURE.md.
+// Layers (arrows point down only): ringside -> TUI, Console, BenchKit, Server -> Engine -> Jinja,
+// Profiler, Kernels. The executable only parses arguments. See docs/ARCHITECTURE.md.
 let package = Package(
     name: "Ringside",
     platforms: [.macOS(.v14)],
@@ -12,6 +12,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -50,9 +53,23 @@ let package = Package(
         .target(
             name: "Console", dependencies: ["Engine"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
+        // `ringside serve`: the OpenAI-compatible HTTP API and Prometheus metrics.
+        .target(
+            name: "Server",
+            dependencies: [
+                "Engine", "Jinja", "Profiler",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(
             name: "ringside",
-            dependencies: ["Engine", "TUI", "Profiler", "BenchKit", "Console", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Engine", "TUI", "Profiler", "BenchKit", "Console", "Server",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "ProfilerTests", dependencies: ["Profiler"],
@@ -74,6 +91,11 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "ConsoleTests", dependencies: ["Console", "Engine"],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(
+            name: "ServerTests", dependencies: ["Server", "Engine"],
+            // The Python checks run against a real `ringside serve`; they are not bundled.
+            exclude: ["Scripts"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "TUITests", dependencies: ["TUI", "Engine", "Profiler"],

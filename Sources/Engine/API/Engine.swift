@@ -56,6 +56,10 @@ public final class Engine: Sendable {
             return stream
         }
         let id = nextID.next()
+        // Output beyond the context has no KV slots: such a request ends with `length` there.
+        // The last token is sampled from the last slot and needs none of its own, hence + 2.
+        var request = request
+        request.params.maxTokens = min(request.params.maxTokens, maxPromptTokens + 2 - prompt.count)
         let req = Req(id: id, prompt: prompt, request: request, tokenizer: loaded.tokenizer,
                       vocabSize: loaded.model.info.vocabSize, continuation: continuation)
         var isChat = false

@@ -88,6 +88,7 @@ extension Scheduler {
     func retract(_ r: Req) {
         releaseKV(r)
         r.retracted += 1
+        retractedCount += 1
         running.removeAll { $0 === r }
         waiting.insert(r, at: 0)
         recorder.count(.host, .retractedRequests, 1)

@@ -12,6 +12,8 @@ final class Scheduler: @unchecked Sendable {
     enum Command {
         case submit(Req)
         case cancel(UInt64)
+        /// Drop every cached prefix if nothing runs; the reply says whether it did.
+        case flushCache(@Sendable (Bool) -> Void)
         /// Runs a closure on the host thread between steps (tests read its state this way).
         case inspect((Scheduler) -> Void)
         case shutdown
@@ -24,6 +26,8 @@ final class Scheduler: @unchecked Sendable {
     let tree: RadixCache?
     let device: DeviceWorker
     let recorder: Recorder
+    let loadBoard = LoadBoard()
+    var retractedCount = 0
 
     private let inboxLock = NSLock()
     private var inbox: [Command] = []
@@ -124,6 +128,7 @@ final class Scheduler: @unchecked Sendable {
                 switch c {
                 case .submit(let r): waiting.append(r)
                 case .cancel(let id): cancel(id)
+                case .flushCache(let reply): reply(flushCache())
                 case .inspect(let look): look(self)
                 case .shutdown: shuttingDown = true
                 }
@@ -205,7 +210,26 @@ final class Scheduler: @unchecked Sendable {
         }
     }
 
+    private func flushCache() -> Bool {
+        guard idle, let t = tree else { return idle }
+        t.evict(pages: t.evictablePages) { cache.allocator.release($0) }
+        publishGauges()
+        return true
+    }
+
     private func publishGauges() {
+        var l = EngineLoad()
+        l.runningRequests = running.count
+        l.queuedRequests = waiting.count
+        l.kvPagesTotal = cache.pageCount
+        l.kvPagesFree = cache.allocator.freePages
+        l.kvPagesEvictable = tree?.evictablePages ?? 0
+        l.kvPagesLocked = tree?.lockedPages ?? 0
+        l.pageSize = cache.pageSize
+        l.radixQueryTokens = tree?.stats.queryTokens ?? 0
+        l.radixHitTokens = tree?.stats.hitTokens ?? 0
+        l.retractedRequests = retractedCount
+        loadBoard.publish(l)
         guard recorder.enabled else { return }
         recorder.gauge(.host, .runningRequests, running.count)
         recorder.gauge(.host, .queuedRequests, waiting.count)
