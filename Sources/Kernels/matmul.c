@@ -198,10 +198,10 @@ RS_AVX2 static void gemv_rows_avx2(const rs_matmul_job *j, const float *x, int64
 
 #endif /* RS_X86 */
 
-void rs_gemv_rows(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T,
-                  int64_t r0, int64_t r1) {
+static void gemv_rows_isa(int isa, const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T,
+                          int64_t r0, int64_t r1) {
 #if RS_X86
-    if (rs_have_avx512() && cols % 32 == 0) {
+    if (isa >= RS_ISA_AVX512 && cols % 32 == 0) {
         switch (j->type) {
         case RS_TYPE_Q4_1: gemv_q4_1(j, x, ldx, cols, T, r0, r1); return;
         case RS_TYPE_Q4_0: gemv_q4_0(j, x, ldx, cols, T, r0, r1); return;
@@ -216,12 +216,25 @@ void rs_gemv_rows(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t c
         default: gemv_rows_dequant(j, x, ldx, cols, T, r0, r1); return;
         }
     }
-    if (rs_isa() >= RS_ISA_AVX2) {
+    if (isa >= RS_ISA_AVX2) {
         gemv_rows_avx2(j, x, ldx, cols, T, r0, r1);
         return;
     }
 #endif
+    (void)isa;
     gemv_rows_generic(j, x, ldx, cols, T, r0, r1);
+}
+
+void rs_gemv_rows(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T,
+                  int64_t r0, int64_t r1) {
+    gemv_rows_isa(rs_isa(), j, x, ldx, cols, T, r0, r1);
+}
+
+int rs_gemv_fp32_path(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T, int isa) {
+    if (isa < 0 || isa > rs_cpu_plan_native()->isa || T <= 0 || cols <= 0) return -1;
+    if (cols % rs_block_values(j->type) != 0) return -1;
+    gemv_rows_isa(isa, j, x, ldx, cols, T, 0, j->rows);
+    return 0;
 }
 
 /* ---- matrix-matrix: dequantized panels + sgemm ------------------------------------------ */

@@ -95,12 +95,27 @@ RS_AVX512 void rs_dequantize_row_avx512(int type, const void *src, float *dst, i
 
 #endif
 
-void rs_dequantize_row(int type, const void *src, float *dst, int64_t n) {
+static void dequantize_row_isa(int isa, int type, const void *src, float *dst, int64_t n) {
 #if RS_X86
-    if (rs_have_avx512()) {
+    if (isa >= RS_ISA_AVX512) {
         rs_dequantize_row_avx512(type, src, dst, n);
         return;
     }
+    if (isa >= RS_ISA_AVX2) {
+        rs_dequantize_row_avx2(type, src, dst, n);
+        return;
+    }
 #endif
+    (void)isa;
     rs_dequantize_row_ref(type, src, dst, n);
+}
+
+void rs_dequantize_row(int type, const void *src, float *dst, int64_t n) {
+    dequantize_row_isa(rs_isa(), type, src, dst, n);
+}
+
+int rs_dequantize_row_isa(int type, const void *src, float *dst, int64_t n, int isa) {
+    if (isa < 0 || isa > rs_cpu_plan_native()->isa) return -1;
+    dequantize_row_isa(isa, type, src, dst, n);
+    return 0;
 }
