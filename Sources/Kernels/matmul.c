@@ -230,13 +230,6 @@ void rs_gemv_rows(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t c
     gemv_rows_isa(rs_isa(), j, x, ldx, cols, T, r0, r1);
 }
 
-int rs_gemv_fp32_path(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T, int isa) {
-    if (isa < 0 || isa > rs_cpu_plan_native()->isa || T <= 0 || cols <= 0) return -1;
-    if (cols % rs_block_values(j->type) != 0) return -1;
-    gemv_rows_isa(isa, j, x, ldx, cols, T, 0, j->rows);
-    return 0;
-}
-
 /* ---- matrix-matrix: dequantized panels + sgemm ------------------------------------------ */
 
 static void gemm_panel(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T,

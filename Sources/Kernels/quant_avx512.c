@@ -114,8 +114,3 @@ void rs_dequantize_row(int type, const void *src, float *dst, int64_t n) {
     dequantize_row_isa(rs_isa(), type, src, dst, n);
 }
 
-int rs_dequantize_row_isa(int type, const void *src, float *dst, int64_t n, int isa) {
-    if (isa < 0 || isa > rs_cpu_plan_native()->isa) return -1;
-    dequantize_row_isa(isa, type, src, dst, n);
-    return 0;
-}

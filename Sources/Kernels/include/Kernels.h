@@ -31,10 +31,6 @@ void rs_dequantize_row(int type, const void *src, float *dst, int64_t n);
 /* Plain-loop dequantizers, the readable definition the fast paths are tested against. */
 void rs_dequantize_row_ref(int type, const void *src, float *dst, int64_t n);
 
-/* Tests: rs_dequantize_row through the kernels of `isa` (an RS_ISA_* value defined below);
- * 0, or -1 if this CPU cannot run them. */
-int rs_dequantize_row_isa(int type, const void *src, float *dst, int64_t n, int isa);
-
 /* IEEE binary16 -> binary32, exact. */
 float rs_fp16_to_fp32(uint16_t h);
 
@@ -91,10 +87,6 @@ int rs_int_supported(int type, int64_t cols);
  * the calling thread. Returns 0, or -1 if the type, width or ISA is not available here. */
 int rs_gemv_int_path(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T,
                      int isa, int levels);
-
-/* Tests: the whole job through the fp32-activation matrix-vector kernels of `isa`, on the
- * calling thread. Returns 0, or -1 if the ISA is not available here or cols is not whole blocks. */
-int rs_gemv_fp32_path(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T, int isa);
 
 /* Which matrix-vector kernel a type takes now with `acts`: "int16-avx2", "fp32-avx512", ... */
 const char *rs_gemv_kernel_name(int type, int acts);
