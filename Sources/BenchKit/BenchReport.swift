@@ -35,6 +35,8 @@ public struct BenchReport: Encodable {
     /// accepted drafts over drafts offered (SGLang's names); null without speculation.
     public var spec_accept_length: Double?
     public var spec_accept_rate: Double?
+    /// `--url` against a server with `/metrics`: its own figures over the run.
+    public var server: ServerSide?
     public var errors: [String] = []
 
     public init(backend: String, workload: String, results: [RequestResult], duration: Double) {
@@ -105,6 +107,7 @@ public struct BenchReport: Encodable {
         if spec_accept_length != nil || spec_accept_rate != nil {
             rows += [("Spec accept length", f(spec_accept_length)), ("Spec accept rate", f(spec_accept_rate, 3))]
         }
+        if let s = server { rows += s.rows }
         let width = 50
         var out = String(repeating: "=", count: 12) + " Serving Benchmark Result " + String(repeating: "=", count: 12) + "\n"
         for (k, v) in rows {
@@ -123,7 +126,7 @@ extension BenchReport {
         let enc = JSONEncoder()
         var obj = try JSONSerialization.jsonObject(with: enc.encode(self)) as? [String: Any] ?? [:]
         for key in ["mean_ttft_ms", "median_ttft_ms", "p99_ttft_ms", "mean_itl_ms", "median_itl_ms", "p99_itl_ms",
-                    "mean_e2e_latency_ms", "cache_hit_rate", "overlap_ratio", "host_gap_us", "kv_pages_peak",
+                    "mean_e2e_latency_ms", "cache_hit_rate", "overlap_ratio", "host_gap_us", "kv_pages_peak", "server",
                     "spec_accept_length", "spec_accept_rate"] where obj[key] == nil {
             obj[key] = NSNull()
         }

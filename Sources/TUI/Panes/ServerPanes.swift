@@ -54,7 +54,13 @@ enum ServerPanes {
         let p = PaneStyle(theme)
         let inner = p.frame(&buf, rect, pane: .cache, boxKey: "cache_box", title: "prefix cache · \(v.kind) · per scrape")
         guard inner.width >= 10, inner.height >= 1 else { return }
-        let headline = v.cacheHitRate.map { "hit rate \(Fmt.percent($0)) (server)" } ?? "\(v.kind) reports no cache hit rate"
+        let headline: String
+        switch (v.cacheHitRate, v.overallCacheHitRate) {
+        case let (last?, overall?): headline = "hit rate \(Fmt.percent(last)) last scrape · \(Fmt.percent(overall)) overall"
+        case let (nil, overall?): headline = "hit rate \(Fmt.percent(overall)) overall · none looked up lately"
+        case let (last?, nil): headline = "hit rate \(Fmt.percent(last)) last scrape"
+        case (nil, nil): headline = "\(v.kind) reports no cache hit rate"
+        }
         var lines = [headline, "kv"]
         var tokens: [String] = []
         if let t = v.promptTokens { tokens.append("prompt \(Fmt.count(Int64(t)))") }

@@ -14,7 +14,10 @@ public struct ServerView: Sendable, Equatable {
     /// Medians of the server's histograms over the last scrape interval with observations.
     public var ttft: Double?
     public var itl: Double?
+    /// Over the last scrape interval (nil when nothing was looked up in it).
     public var cacheHitRate: Double?
+    /// Since the server started.
+    public var overallCacheHitRate: Double?
     /// Hit rate per scrape, oldest first.
     public var hitRateSeries: [Double?] = []
     public var promptTokens: Double?
