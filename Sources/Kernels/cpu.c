@@ -118,7 +118,12 @@ const rs_cpu_plan *rs_cpu_plan_native(void) {
     return &native;
 }
 
+/* A narrower ISA for one thread and the pool regions it issues (tests force each path with it
+ * while other threads run natively); -1: none. */
+static _Thread_local int thread_isa = -1;
+
 int rs_isa(void) {
+    if (thread_isa >= 0) return thread_isa;
     int isa = atomic_load_explicit(&active_isa, memory_order_relaxed);
     if (isa >= 0) return isa;
     ensure_detected();
@@ -132,5 +137,15 @@ int rs_set_isa(int isa) {
     atomic_store_explicit(&active_isa, isa, memory_order_relaxed);
     return isa;
 }
+
+int rs_set_thread_isa(int isa) {
+    ensure_detected();
+    if (isa > native.isa) return -2;
+    const int previous = thread_isa;
+    thread_isa = isa < 0 ? -1 : isa;
+    return previous;
+}
+
+int rs_thread_isa(void) { return thread_isa; }
 
 int rs_have_avx512(void) { return rs_isa() >= RS_ISA_AVX512; }

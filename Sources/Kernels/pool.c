@@ -38,6 +38,7 @@ static _Atomic int pending = 0;
 static _Atomic int sleepers = 0;
 static rs_task_fn job_fn;
 static void *job_ctx;
+static int job_isa; /* the issuer's rs_thread_isa(), taken on by the workers for the region */
 static pthread_mutex_t sleep_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t sleep_cond = PTHREAD_COND_INITIALIZER;
 /* Regions are issued by one thread at a time (the device thread); this makes that a rule. */
@@ -82,6 +83,7 @@ static void *worker_main(void *arg) {
             }
         }
         seen = g;
+        rs_set_thread_isa(job_isa);
         job_fn(job_ctx, ith, pool_threads);
         atomic_fetch_sub_explicit(&pending, 1, memory_order_release);
     }
@@ -136,6 +138,7 @@ void rs_parallel(rs_task_fn fn, void *ctx) {
     }
     job_fn = fn;
     job_ctx = ctx;
+    job_isa = rs_thread_isa();
     atomic_store_explicit(&pending, pool_threads - 1, memory_order_relaxed);
     /* Sequentially consistent on both sides (here and the worker's increment of `sleepers`
      * before it re-reads `generation`): with a mere release here, the load of `sleepers` may

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Console
 import Engine
 import Foundation
 
@@ -12,12 +13,7 @@ struct Models: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List catalog models and whether they are downloaded.")
 
         func run() throws {
-            let catalog = ModelCatalog()
-            print("cache: \(catalog.cacheDirectory)")
-            for e in ModelCatalog.entries {
-                let mark = e.bundled != nil ? "bundled" : catalog.isInstalled(e) ? "installed" : "not pulled"
-                print("  \(e.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(mark.padding(toLength: 11, withPad: " ", startingAt: 0)) \(e.summary)")
-            }
+            print(ModelListing.text(ModelCatalog()), terminator: "")
         }
     }
 

@@ -68,3 +68,25 @@ struct TerminalOutputTests {
         #expect(done == "\r[" + String(repeating: "#", count: 30) + "] 3/3 requests  3.0 s  3 tok/s\n")
     }
 }
+
+@Suite("models list")
+struct ModelListingTests {
+    @Test("one line per model: name and state in fixed columns, then the summary")
+    func columns() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ringside-list-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pulled = CatalogEntry(name: "pulled-model", summary: "one we have", fileName: "a.gguf", sha256: "", parts: [])
+        let absent = CatalogEntry(name: "a-model-name-longer-than-its-column", summary: "one we lack", fileName: "b.gguf", sha256: "", parts: [])
+        let bundled = CatalogEntry(name: "tiny", summary: "in the repository", fileName: "c", sha256: "", parts: [], bundled: "models/tiny")
+        FileManager.default.createFile(atPath: dir + "/a.gguf", contents: Data())
+        let text = ModelListing.text(ModelCatalog(cacheDirectory: dir), entries: [pulled, absent, bundled])
+        #expect(text == """
+            cache: \(dir)
+              pulled-model             installed   one we have
+              a-model-name-longer-than-its-column not pulled  one we lack
+              tiny                     bundled     in the repository
+
+            """)
+    }
+}

@@ -11,6 +11,11 @@ struct AttentionKernelTests {
     @Test(arguments: [(1, 300, 0, 64), (2, 700, 100, 64), (3, 40, 0, 64), (24, 200, 0, 64), (5, 1000, 512, 64),
                       (1, 333, 0, 32), (3, 700, 0, 128), (24, 90, 0, 128), (2, 500, 100, 96), (7, 13, 0, 32)])
     func matchesReference(tokens: Int, context: Int, window: Int, hd: Int) throws {
+        try Self.check(tokens: tokens, context: context, window: window, hd: hd, softcap: 0)
+    }
+
+    /// One case on the calling thread's kernel path (`ForcedISA.run` picks it).
+    static func check(tokens: Int, context: Int, window: Int, hd: Int, softcap: Float) throws {
         let heads = 6, kvHeads = 2, slotsTotal = 2048
         var rng = SeededGenerator(seed: UInt64(tokens * 1000 + context + hd * 100_000))
         let rand = { (n: Int) in (0 ..< n).map { _ in rng.nextUnit() * 2 - 1 } }
@@ -35,7 +40,7 @@ struct AttentionKernelTests {
                             k_cache: kp.baseAddress, v_cache: vp.baseAddress, kv_stride: Int64(kvHeads * hd),
                             slots: sp.baseAddress, tok_slot_off: op.baseAddress, tok_kv_begin: bp.baseAddress,
                             tok_kv_end: ep.baseAddress, n_tokens: Int32(tokens), n_head: Int32(heads), n_kv: Int32(kvHeads),
-                            head_dim: Int32(hd), scale: scale, softcap: 0)
+                            head_dim: Int32(hd), scale: scale, softcap: softcap)
                         rs_attention(&args)
                     }
                 } }
@@ -48,7 +53,8 @@ struct AttentionKernelTests {
                 let keys = Int(begins[t]) ..< Int(ends[t])
                 let scores = keys.map { p -> Double in
                     let base = Int(slots[p]) * kvHeads * hd + g * hd
-                    return (0 ..< hd).reduce(0.0) { $0 + Double(q[t * heads * hd + h * hd + $1]) * Double(k[base + $1]) } * Double(scale)
+                    let s = (0 ..< hd).reduce(0.0) { $0 + Double(q[t * heads * hd + h * hd + $1]) * Double(k[base + $1]) } * Double(scale)
+                    return softcap > 0 ? Double(softcap) * Foundation.tanh(s / Double(softcap)) : s
                 }
                 let mx = scores.max()!
                 let w = scores.map { Foundation.exp($0 - mx) }
@@ -60,7 +66,7 @@ struct AttentionKernelTests {
                 }
             }
         }
-        #expect(worst < 2e-5, "max abs error \(worst)")
+        #expect(worst < 2e-5, "\(tokens) tokens, \(context) keys, window \(window), head \(hd), isa \(rs_isa()): max abs error \(worst)")
     }
 }
 

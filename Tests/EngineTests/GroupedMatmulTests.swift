@@ -1,10 +1,11 @@
-import Engine
+@testable import Engine
 import Foundation
 import Kernels
 import Testing
 
 /// The grouped expert product against a double-precision product of each expert's dequantized
-/// weights over its own rows.
+/// weights over its own rows; and a whole MoE layer on every path, where below AVX-512 the
+/// grouped backend falls back to one product per expert.
 @Suite("grouped expert products")
 struct GroupedMatmulTests {
     static let types: [GGMLType] = [.bf16, .f16, .f32, .q8_0, .q5_0, .q4_0, .q4_1, .q4_K, .q5_K, .q6_K]
@@ -12,10 +13,9 @@ struct GroupedMatmulTests {
     /// Group sizes cover the matrix-vector path (1, 2), every tile remainder (3, 5, 6, 7) and more
     /// rows than one activation block (37 > 32); 75 weight rows leave a 3-row remainder after the
     /// 4-row tiles and span two work chunks.
-    @Test("y = x W_e^T per group matches a double-precision reference", arguments: types, [false, true])
+    @Test("y = x W_e^T per group matches a double-precision reference", ForcedISA.avx512.trait, arguments: types, [false, true])
     func product(type: GGMLType, accumulate: Bool) throws {
-        #expect(rs_grouped_supported(Int32(type.rawValue), 512) == rs_have_avx512())
-        guard rs_grouped_supported(Int32(type.rawValue), 512) != 0 else { return }
+        #expect(rs_grouped_supported(Int32(type.rawValue), 512) != 0)
         var rng = SeededGenerator(seed: UInt64(type.rawValue) * 10 + (accumulate ? 1 : 0))
         let experts = 6, rows = 300, cols = 512
         let sizes = [1, 2, 3, 5, 6, 7, 37, 4].shuffled(using: &rng)
@@ -66,5 +66,93 @@ struct GroupedMatmulTests {
             }
         }
         #expect(worst < 1e-6, "\(type): relative error \(worst)")
+    }
+
+    @Test("the grouped kernel is offered exactly on AVX-512, and refused when the path is forced lower")
+    func offered() throws {
+        for isa in ForcedISA.allCases where isa.runsHere {
+          isa.run {
+            for type in Self.types {
+                #expect((rs_grouped_supported(Int32(type.rawValue), 512) != 0) == (isa == .avx512), "\(type) on \(isa)")
+            }
+          }
+        }
+    }
+
+    /// A softmax-routed layer of 6 experts, top 2, over 13 tokens (no multiple of a tile or
+    /// vector), hidden 256 and an expert width of 96 (256 for K-quants), against the same
+    /// experts computed in double precision for each token's chosen pairs. Built and run with
+    /// the path forced, so the layer's grouped backend uses the AVX-512 kernel or falls back to
+    /// one matrix product per expert, as it does on a CPU without AVX-512.
+    @Test("a MoE layer's grouped and dense backends vs double precision: scalar (the grouped backend's fallback)", arguments: types)
+    func moeScalar(type: GGMLType) { Self.moeLayer(.scalar, type) }
+    @Test("a MoE layer's grouped and dense backends vs double precision: AVX2 (the grouped backend's fallback)", ForcedISA.avx2.trait, arguments: types) func moeAVX2(type: GGMLType) { Self.moeLayer(.avx2, type) }
+    @Test("a MoE layer's grouped and dense backends vs double precision: AVX-512 (the grouped kernel)", ForcedISA.avx512.trait, arguments: types) func moeAVX512(type: GGMLType) { Self.moeLayer(.avx512, type) }
+
+    static func moeLayer(_ isa: ForcedISA, _ type: GGMLType) {
+        var rng = SeededGenerator(seed: 77 + UInt64(type.rawValue))
+        let e = 6, k = 2, d = 256, f = type.blockValues == 256 ? 256 : 96, n = 13
+        func matrix(_ rows: Int, _ cols: Int, _ t: GGMLType) -> UnsafeMutableRawPointer {
+            let bytes = MatmulTests.randomMatrix(type: t, rows: rows, cols: cols, rng: &rng)
+            let p = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 64)
+            p.copyMemory(from: bytes, byteCount: bytes.count)
+            return p
+        }
+        var storage: [UnsafeMutableRawPointer] = []
+        defer { storage.forEach { $0.deallocate() } }
+        func weight(_ rows: Int, _ cols: Int, _ t: GGMLType) -> WeightMatrix {
+            let p = matrix(rows, cols, t)
+            storage.append(p)
+            return WeightMatrix(type: t, data: p, rows: rows, cols: cols)
+        }
+        let routerWeight = weight(e, d, .f32)
+        let experts = (0 ..< e).map { _ in MLP(gate: weight(f, d, type), up: weight(f, d, type), down: weight(d, f, type)) }
+        let h = (0 ..< n * d).map { _ in rng.nextUnit() * 2 - 1 }
+        let base = (0 ..< n * d).map { _ in rng.nextUnit() }
+        // fp32 activations: the bound below is fp32 rounding, not int16 quantization.
+        let previousActs = rs_set_thread_activations(Int32(RS_ACTS_FP32))
+        defer { rs_set_thread_activations(previousActs) }
+        func deq(_ m: WeightMatrix) -> [Double] {
+            var row = [Float](repeating: 0, count: m.cols), out: [Double] = []
+            for r in 0 ..< m.rows {
+                row.withUnsafeMutableBufferPointer { rs_dequantize_row_ref(Int32(m.type.rawValue), m.data + r * m.rowBytes, $0.baseAddress, Int64(m.cols)) }
+                out += row.map(Double.init)
+            }
+            return out
+        }
+        let dq = experts.map { (deq($0.gate), deq($0.up), deq($0.down)) }
+        for backend in [MoEBackend.grouped, .dense] {
+            let layer = isa.run {
+                MoELayer(router: Router(kind: .softmax(normalize: true), experts: e, topK: k, bias: nil),
+                         routerWeight: routerWeight, experts: experts, shared: nil, hidden: d)
+            }
+            var out = base
+            isa.run {
+                h.withUnsafeBufferPointer { hp in out.withUnsafeMutableBufferPointer { layer.forward(hp.baseAddress!, n: n, into: $0.baseAddress!, backend: backend) } }
+            }
+            #expect(layer.counts.reduce(0, +) == Int64(n * k))
+            var worst = 0.0
+            for t in 0 ..< n {
+                var want = base[t * d ..< (t + 1) * d].map(Double.init), scale = [Double](repeating: 1e-3, count: d)
+                for j in 0 ..< k {
+                    let x = Int(layer.ids[t * k + j]), w = Double(layer.weights.pointer[t * k + j])
+                    let (gw, uw, dw) = dq[x]
+                    var act = [Double](repeating: 0, count: f)
+                    for r in 0 ..< f {
+                        var g = 0.0, u = 0.0
+                        for c in 0 ..< d { g += gw[r * d + c] * Double(h[t * d + c]); u += uw[r * d + c] * Double(h[t * d + c]) }
+                        act[r] = g / (1 + Foundation.exp(-g)) * u
+                    }
+                    for r in 0 ..< d {
+                        var y = 0.0, mag = 0.0
+                        for c in 0 ..< f { y += dw[r * f + c] * act[c]; mag += abs(dw[r * f + c] * act[c]) }
+                        want[r] += w * y
+                        scale[r] += abs(w) * mag
+                    }
+                }
+                for r in 0 ..< d { worst = max(worst, abs(want[r] - Double(out[t * d + r])) / scale[r]) }
+            }
+            #expect(worst < 1e-5, "\(type) \(backend) on \(isa): relative error \(worst)")
+        }
     }
 }

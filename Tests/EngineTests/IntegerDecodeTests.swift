@@ -12,10 +12,12 @@ struct IntegerDecodeTests {
     static let types: [GGMLType] = [.q4_0, .q4_1, .q5_0, .q8_0, .q4_K, .q5_K, .q6_K]
     static let native = rs_cpu_plan_native().pointee.isa
 
-    static func check(type: GGMLType, isa: Int32, levels: Int32, tokens: Int) {
-        var rng = SeededGenerator(seed: UInt64(type.rawValue) * 1000 + UInt64(tokens) * 10 + UInt64(isa))
+    /// `forced`: through `rs_matmul_ex` (the engine's dispatch, on the pool when the product is
+    /// large enough) with that path forced, instead of calling the `isa` kernels directly.
+    static func check(type: GGMLType, isa: Int32, levels: Int32, tokens: Int, rows: Int = 37, forced: ForcedISA? = nil) {
+        var rng = SeededGenerator(seed: UInt64(type.rawValue) * 1000 + UInt64(tokens) * 10 + UInt64(isa) + UInt64(rows))
         // 37 rows: not a multiple of any vector width or tile; 3 super-blocks or 7 blocks wide.
-        let rows = 37, cols = type.blockValues == 256 ? 768 : 224
+        let cols = type.blockValues == 256 ? 768 : 224
         let w = MatmulTests.randomMatrix(type: type, rows: rows, cols: cols, rng: &rng)
         // Blocks of very different magnitudes, and a zero block, as real activations have.
         let x: [Float] = (0 ..< tokens * cols).map { i in
@@ -33,7 +35,12 @@ struct IntegerDecodeTests {
                 y.withUnsafeMutableBufferPointer { yb in
                     var job = rs_matmul_job(type: Int32(type.rawValue), w: wb.baseAddress, row_bytes: Int64(m.rowBytes), rows: Int64(rows),
                                             y: yb.baseAddress, ldy: Int64(rows), accumulate: 1)
-                    rc = rs_gemv_int_path(&job, xb.baseAddress, Int64(cols), Int64(cols), Int64(tokens), isa, levels)
+                    if let forced {
+                        let acts = levels == 127 ? RS_ACTS_INT8 : RS_ACTS_INT16
+                        forced.run { rs_matmul_ex(&job, 1, xb.baseAddress, Int64(cols), Int64(cols), Int64(tokens), Int32(acts)) }
+                    } else {
+                        rc = rs_gemv_int_path(&job, xb.baseAddress, Int64(cols), Int64(cols), Int64(tokens), isa, levels)
+                    }
                 }
             }
         }
@@ -69,11 +76,26 @@ struct IntegerDecodeTests {
         Self.check(type: type, isa: Int32(RS_ISA_SCALAR), levels: 127, tokens: tokens)
     }
 
-    @Test("AVX2 path", .enabled(if: native >= RS_ISA_AVX2, "this CPU has no AVX2: the AVX2 kernels are not tested here"),
+    @Test("AVX2 path", ForcedISA.avx2.trait,
           arguments: types, [1, 2, 3, 4, 5, 7, 8])
     func avx2(type: GGMLType, tokens: Int) {
         Self.check(type: type, isa: Int32(RS_ISA_AVX2), levels: 32767, tokens: tokens)
         Self.check(type: type, isa: Int32(RS_ISA_AVX2), levels: 127, tokens: tokens)
+    }
+
+    /// The engine's own dispatch with each path forced: 601 rows (no multiple of a vector, tile
+    /// or chunk) run on the pool, whose workers must take the forced path too. AVX-512 has no
+    /// integer kernels of its own yet and runs the AVX2 ones.
+    @Test("rs_matmul with the path forced: scalar", arguments: types)
+    func forcedScalar(type: GGMLType) { Self.forcedMatmul(.scalar, type) }
+    @Test("rs_matmul with the path forced: AVX2", ForcedISA.avx2.trait, arguments: types) func forcedAVX2(type: GGMLType) { Self.forcedMatmul(.avx2, type) }
+    @Test("rs_matmul with the path forced: AVX-512", ForcedISA.avx512.trait, arguments: types) func forcedAVX512(type: GGMLType) { Self.forcedMatmul(.avx512, type) }
+
+    static func forcedMatmul(_ isa: ForcedISA, _ type: GGMLType) {
+        for tokens in [1, 5, 8] {
+            Self.check(type: type, isa: isa.rawValue, levels: 32767, tokens: tokens, rows: 601, forced: isa)
+            Self.check(type: type, isa: isa.rawValue, levels: 127, tokens: tokens, rows: 601, forced: isa)
+        }
     }
 
     @Test("the default matmul takes the integer path", arguments: types)

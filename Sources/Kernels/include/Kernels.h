@@ -184,6 +184,12 @@ int rs_isa(void);
 /* Lowers the kernels to `isa` for the whole process (-1: back to native). Returns the ISA now
  * in use, or -1 if this CPU cannot run `isa`. Set it before the engine runs, not during. */
 int rs_set_isa(int isa);
+/* Lowers the kernels to `isa` on the calling thread only, and in the pool regions it issues
+ * (-1: back to the process-wide ISA). Returns the thread's previous setting (-1: none), or -2 if
+ * this CPU cannot run `isa`. Tests use it to run every path on one machine. */
+int rs_set_thread_isa(int isa);
+/* The calling thread's setting: -1 when it follows the process-wide ISA. */
+int rs_thread_isa(void);
 /* 1 when the AVX-512 paths are in use. */
 int rs_have_avx512(void);
 
