@@ -84,7 +84,19 @@ struct Detokenize: ParsableCommand {
             ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
             : ids.joined(separator: " ")
         var parsed: [Int32] = []
-        for word in source.split(whereSeparator: { " \t\r\n,[]".contains($0) }) {
+        // By scalars: "\r\n" is one Character, so a Character set would miss a lone "\n".
+        let separators: Set<Unicode.Scalar> = [" ", "\t", "\r", "\n", ",", "[", "]"]
+        var words: [String] = [], current = ""
+        for scalar in source.unicodeScalars {
+            if separators.contains(scalar) {
+                if !current.isEmpty { words.append(current) }
+                current = ""
+            } else {
+                current.unicodeScalars.append(scalar)
+            }
+        }
+        if !current.isEmpty { words.append(current) }
+        for word in words {
             guard let id = Int32(word) else { throw CLIError("not a token id: '\(word)'") }
             parsed.append(id)
         }

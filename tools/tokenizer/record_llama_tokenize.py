@@ -6,7 +6,7 @@ Tests/EngineTests/Fixtures/llama_tokenize_own.json (LlamaVocabTests compares wit
 
 LLAMA_TOKENIZE is llama.cpp's llama-tokenize (built from the llama-cpp-python 0.3.36 sdist);
 VOCAB_DIR holds its models/ggml-vocab-*.gguf. Each text goes through a file, unescaped:
-    llama-tokenize -m VOCAB -f TEXT --ids --no-bos --no-escape --log-disable
+    llama-tokenize -m VOCAB -f TEXT --ids --no-bos --no-parse-special --no-escape --log-disable
 """
 import json
 import pathlib
@@ -47,7 +47,7 @@ def tokenize(binary, vocab, text):
         f.write(text.encode("utf-8"))
         path = f.name
     try:
-        out = subprocess.run([binary, "-m", vocab, "-f", path, "--ids", "--no-bos", "--no-escape", "--log-disable"],
+        out = subprocess.run([binary, "-m", vocab, "-f", path, "--ids", "--no-bos", "--no-parse-special", "--no-escape", "--log-disable"],
                              capture_output=True, check=True).stdout.decode()
     finally:
         pathlib.Path(path).unlink()
@@ -65,7 +65,7 @@ def main():
         except subprocess.CalledProcessError as e:
             print(f"{name}: llama-tokenize failed: {e.stderr.decode()[-300:]}", file=sys.stderr)
     out = {"generator": "tools/tokenizer/record_llama_tokenize.py",
-           "command": "llama-tokenize -m VOCAB -f TEXT --ids --no-bos --no-escape --log-disable",
+           "command": "llama-tokenize -m VOCAB -f TEXT --ids --no-bos --no-parse-special --no-escape --log-disable",
            "llama_cpp": "llama-cpp-python 0.3.36 source distribution (vendor/llama.cpp)",
            "texts": TEXTS, "ids": ids}
     OUT.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
