@@ -13,6 +13,7 @@ import pathlib
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 OUT = ROOT / "Tests" / "EngineTests" / "Fixtures" / "llama_tokenize_own.json"
@@ -58,12 +59,15 @@ def tokenize(binary, vocab, text):
 def main():
     binary, directory = sys.argv[1], pathlib.Path(sys.argv[2])
     ids = {}
-    for name in VOCABS:
-        vocab = directory / f"ggml-vocab-{name}.gguf"
-        try:
-            ids[name] = [tokenize(binary, str(vocab), t) for t in TEXTS]
-        except subprocess.CalledProcessError as e:
-            print(f"{name}: llama-tokenize failed: {e.stderr.decode()[-300:]}", file=sys.stderr)
+    # llama-tokenize spends seconds starting up, mostly waiting: run many at once.
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        futures = {name: [pool.submit(tokenize, binary, str(directory / f"ggml-vocab-{name}.gguf"), t) for t in TEXTS]
+                   for name in VOCABS}
+        for name in VOCABS:
+            try:
+                ids[name] = [f.result() for f in futures[name]]
+            except subprocess.CalledProcessError as e:
+                print(f"{name}: llama-tokenize failed: {e.stderr.decode()[-300:]}", file=sys.stderr)
     out = {"generator": "tools/tokenizer/record_llama_tokenize.py",
            "command": "llama-tokenize -m VOCAB -f TEXT --ids --no-bos --no-parse-special --no-escape --log-disable",
            "llama_cpp": "llama-cpp-python 0.3.36 source distribution (vendor/llama.cpp)",
