@@ -41,13 +41,22 @@ let package = Package(
         .target(
             name: "Engine", dependencies: ["Kernels", "Profiler", "Jinja"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
+        // Other servers over the network (Foundation's URLSession): /metrics parsed and named by
+        // server kind, Ringside's /v1/events stream, streamed chat completions.
+        .target(
+            name: "Remote", dependencies: ["Engine", "Profiler"],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(
             name: "TUI", dependencies: ["Engine", "Profiler", "CNcursesw"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         // Load shapes, the runner and its targets, the HTTP/SSE client and the reports of
         // `ringside bench` and `ringside engine-bench`.
         .target(
-            name: "BenchKit", dependencies: ["Engine", "Profiler"],
+            name: "BenchKit", dependencies: ["Engine", "Profiler", "Remote"],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        // The cockpit over a server: `RemoteSource` (a `CockpitSource` fed by `Remote`).
+        .target(
+            name: "Attach", dependencies: ["TUI", "Remote", "Engine", "Profiler"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         // What the commands write to a plain terminal: generate's text and JSON report, progress.
         .target(
@@ -66,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "ringside",
             dependencies: [
-                "Engine", "TUI", "Profiler", "BenchKit", "Console", "Server",
+                "Engine", "TUI", "Profiler", "BenchKit", "Console", "Server", "Remote", "Attach",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -96,6 +105,14 @@ let package = Package(
             name: "ServerTests", dependencies: ["Server", "Engine"],
             // The Python checks run against a real `ringside serve`; they are not bundled.
             exclude: ["Scripts"],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(
+            name: "RemoteTests", dependencies: ["Remote", "Profiler", "Engine"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        // `RemoteSource`, `top` and `bench --url` against a real `ringside serve` on loopback.
+        .testTarget(
+            name: "AttachTests", dependencies: ["Attach", "TUI", "Remote", "Engine", "Profiler"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "TUITests", dependencies: ["TUI", "Engine", "Profiler"],

@@ -31,6 +31,8 @@ public struct BenchReport: Encodable {
     public var overlap_ratio: Double?
     public var host_gap_us: HostGap?
     public var kv_pages_peak: Int?
+    /// `--url` against a server with `/metrics`: its own figures over the run.
+    public var server: ServerSide?
     public var errors: [String] = []
 
     public init(backend: String, workload: String, results: [RequestResult], duration: Double) {
@@ -95,6 +97,7 @@ public struct BenchReport: Encodable {
                      ("Prefill->decode gap p50 (us)", f(g.prefill_to_decode_p50, 0)),
                      ("KV pages peak", kv_pages_peak.map(String.init) ?? "-")]
         }
+        if let s = server { rows += s.rows }
         let width = 50
         var out = String(repeating: "=", count: 12) + " Serving Benchmark Result " + String(repeating: "=", count: 12) + "\n"
         for (k, v) in rows {
@@ -113,7 +116,7 @@ extension BenchReport {
         let enc = JSONEncoder()
         var obj = try JSONSerialization.jsonObject(with: enc.encode(self)) as? [String: Any] ?? [:]
         for key in ["mean_ttft_ms", "median_ttft_ms", "p99_ttft_ms", "mean_itl_ms", "median_itl_ms", "p99_itl_ms",
-                    "mean_e2e_latency_ms", "cache_hit_rate", "overlap_ratio", "host_gap_us", "kv_pages_peak"] where obj[key] == nil {
+                    "mean_e2e_latency_ms", "cache_hit_rate", "overlap_ratio", "host_gap_us", "kv_pages_peak", "server"] where obj[key] == nil {
             obj[key] = NSNull()
         }
         if var gap = obj["host_gap_us"] as? [String: Any] {

@@ -59,6 +59,7 @@ RS_AVX2 __m256 rs_exp256(__m256 x);
 RS_AVX2 void rs_attend_avx2(const rs_attention_args *a, int t, int g, int begin, int end, float *acc, float *m,
                             float *l);
 RS_AVX512 void rs_dequantize_row_avx512(int type, const void *src, float *dst, int64_t n);
+RS_AVX2 void rs_dequantize_row_avx2(int type, const void *src, float *dst, int64_t n);
 RS_AVX512 __m512 rs_exp512(__m512 x);
 #endif
 

@@ -148,12 +148,60 @@ RS_AVX512 static void gemv_rows_dequant(const rs_matmul_job *j, const float *x, 
     }
 }
 
+/* fp32 activations without AVX-512: each row converted (F16, BF16) or dequantized into L1, then
+ * an 8-lane dot per token with four accumulators. */
+RS_AVX2 static void gemv_rows_avx2(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T,
+                                   int64_t r0, int64_t r1) {
+    float *buf = rs_scratch(cols);
+    for (int64_t r = r0; r < r1; r++) {
+        const uint8_t *src = (const uint8_t *)j->w + r * j->row_bytes;
+        const float *w = buf;
+        int64_t k = 0;
+        if (j->type == RS_TYPE_F32) {
+            w = (const float *)src;
+        } else if (j->type == RS_TYPE_F16) {
+            for (; k + 8 <= cols; k += 8)
+                _mm256_storeu_ps(buf + k, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + 2 * k))));
+            for (; k < cols; k++) buf[k] = rs_fp16_to_fp32((uint16_t)(src[2 * k] | (src[2 * k + 1] << 8)));
+        } else if (j->type == RS_TYPE_BF16) {
+            for (; k + 8 <= cols; k += 8)
+                _mm256_storeu_ps(buf + k, _mm256_castsi256_ps(_mm256_slli_epi32(
+                                              _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(src + 2 * k))), 16)));
+            for (; k < cols; k++) {
+                const uint32_t bits = (uint32_t)(src[2 * k] | (src[2 * k + 1] << 8)) << 16;
+                memcpy(buf + k, &bits, 4);
+            }
+        } else {
+            rs_dequantize_row_ref(j->type, src, buf, cols);
+        }
+        for (int64_t t = 0; t < T; t++) {
+            const float *xt = x + t * ldx;
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+            int64_t i = 0;
+            for (; i + 32 <= cols; i += 32) {
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(xt + i), a0);
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(xt + i + 8), a1);
+                a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 16), _mm256_loadu_ps(xt + i + 16), a2);
+                a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 24), _mm256_loadu_ps(xt + i + 24), a3);
+            }
+            for (; i + 8 <= cols; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(xt + i), a0);
+            const __m256 s8 = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+            __m128 h = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+            h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+            h = _mm_add_ss(h, _mm_movehdup_ps(h));
+            float s = _mm_cvtss_f32(h);
+            for (; i < cols; i++) s += w[i] * xt[i];
+            store(j, t, r, s);
+        }
+    }
+}
+
 #endif /* RS_X86 */
 
-void rs_gemv_rows(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T,
-                  int64_t r0, int64_t r1) {
+static void gemv_rows_isa(int isa, const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T,
+                          int64_t r0, int64_t r1) {
 #if RS_X86
-    if (rs_have_avx512() && cols % 32 == 0) {
+    if (isa >= RS_ISA_AVX512 && cols % 32 == 0) {
         switch (j->type) {
         case RS_TYPE_Q4_1: gemv_q4_1(j, x, ldx, cols, T, r0, r1); return;
         case RS_TYPE_Q4_0: gemv_q4_0(j, x, ldx, cols, T, r0, r1); return;
@@ -168,8 +216,18 @@ void rs_gemv_rows(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t c
         default: gemv_rows_dequant(j, x, ldx, cols, T, r0, r1); return;
         }
     }
+    if (isa >= RS_ISA_AVX2) {
+        gemv_rows_avx2(j, x, ldx, cols, T, r0, r1);
+        return;
+    }
 #endif
+    (void)isa;
     gemv_rows_generic(j, x, ldx, cols, T, r0, r1);
+}
+
+void rs_gemv_rows(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T,
+                  int64_t r0, int64_t r1) {
+    gemv_rows_isa(rs_isa(), j, x, ldx, cols, T, r0, r1);
 }
 
 /* ---- matrix-matrix: dequantized panels + sgemm ------------------------------------------ */
@@ -230,7 +288,7 @@ const char *rs_gemv_kernel_name(int type, int acts) {
     if (acts != RS_ACTS_FP32 && rs_int_supported(type, 256))
         return isa >= RS_ISA_AVX2 ? (acts == RS_ACTS_INT8 ? "int8-levels-avx2" : "int16-avx2")
                                   : (acts == RS_ACTS_INT8 ? "int8-levels-scalar" : "int16-scalar");
-    return isa >= RS_ISA_AVX512 ? "fp32-avx512" : "fp32-scalar";
+    return isa >= RS_ISA_AVX512 ? "fp32-avx512" : isa >= RS_ISA_AVX2 ? "fp32-avx2" : "fp32-scalar";
 }
 
 static void matmul_task(void *p, int ith, int nth) {

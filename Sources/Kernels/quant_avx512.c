@@ -95,12 +95,22 @@ RS_AVX512 void rs_dequantize_row_avx512(int type, const void *src, float *dst, i
 
 #endif
 
-void rs_dequantize_row(int type, const void *src, float *dst, int64_t n) {
+static void dequantize_row_isa(int isa, int type, const void *src, float *dst, int64_t n) {
 #if RS_X86
-    if (rs_have_avx512()) {
+    if (isa >= RS_ISA_AVX512) {
         rs_dequantize_row_avx512(type, src, dst, n);
         return;
     }
+    if (isa >= RS_ISA_AVX2) {
+        rs_dequantize_row_avx2(type, src, dst, n);
+        return;
+    }
 #endif
+    (void)isa;
     rs_dequantize_row_ref(type, src, dst, n);
 }
+
+void rs_dequantize_row(int type, const void *src, float *dst, int64_t n) {
+    dequantize_row_isa(rs_isa(), type, src, dst, n);
+}
+

@@ -59,6 +59,9 @@ public final class Recorder: Sendable {
     public struct Cursor: Sendable {
         var next: [Int]
         public init() { next = Array(repeating: 0, count: Lane.allCases.count) }
+        /// Events written up to this position, all lanes together: a reader that moved by
+        /// more than it was given lost the difference to the writers lapping it.
+        public var position: Int { next.reduce(0, +) }
     }
 
     /// New events of every lane since `cursor`, merged in time order.

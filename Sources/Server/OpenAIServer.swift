@@ -38,6 +38,7 @@ public final class OpenAIServer: Sendable {
             onServerRunning: { [logger, options] channel in
                 let port = channel.localAddress?.port ?? options.port
                 logger.notice("listening on http://\(options.host):\(port)")
+                options.onListening?("http://\(options.host):\(port)")
             },
             logger: logger)
         // Last in the list, so the first told of a shutdown: /health turns 503 at once.
@@ -49,6 +50,9 @@ public final class OpenAIServer: Sendable {
         state.stopping()
         metrics.stop()
     }
+
+    /// Requests finished or aborted so far.
+    public var requestsServed: Int { metrics.requestCount }
 
     // MARK: Dispatch
 
@@ -97,6 +101,8 @@ public final class OpenAIServer: Sendable {
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers,
                             body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render(load: engine.load))))
+        case "/v1/events" where get:
+            return events()
         case "/tokenize" where post:
             return try tokenize(await body(&request))
         case "/detokenize" where post:
@@ -105,7 +111,7 @@ public final class OpenAIServer: Sendable {
             return try applyTemplate(await body(&request))
         case "/flush_cache" where post || get:
             return try await flushCache()
-        case "/health", "/health_generate", "/v1/models", "/v1/chat/completions", "/v1/completions", "/metrics",
+        case "/health", "/health_generate", "/v1/models", "/v1/events", "/v1/chat/completions", "/v1/completions", "/metrics",
              "/tokenize", "/detokenize", "/apply-template", "/flush_cache":
             throw APIError(.methodNotAllowed, "\(request.method) is not allowed on \(path)", code: "method_not_allowed")
         default:

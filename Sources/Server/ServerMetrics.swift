@@ -42,6 +42,12 @@ final class ServerMetrics: @unchecked Sendable {
         stopped.wait()
     }
 
+    var requestCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return requests
+    }
+
     // MARK: Request side
 
     func requestFinished(usage: Usage, timings: Timings) {

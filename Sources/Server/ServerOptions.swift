@@ -13,6 +13,8 @@ public struct ServerOptions: Sendable {
     public var maxBodyBytes = 8 << 20
     /// Seconds running requests get to finish after SIGTERM before they are aborted.
     public var shutdownTimeout = 30.0
+    /// Told the address once the server listens (the cockpit's status line shows it).
+    public var onListening: (@Sendable (_ url: String) -> Void)?
 
     public init(servedModelName: String) {
         self.servedModelName = servedModelName

@@ -18,9 +18,8 @@ final class ChatStream: @unchecked Sendable {
     private var pending = Update()
     private var task: Task<Void, Never>?
 
-    /// Submits `messages` and starts reading the answer.
-    init(engine: Engine, messages: [ChatMessage], params: SamplingParams) {
-        let stream = engine.submit(GenerateRequest(input: .chat(messages), params: params))
+    /// Starts reading an answer's stream (from the engine or a server).
+    init(_ stream: AsyncThrowingStream<GenerationEvent, any Error>) {
         task = Task { [self] in
             do {
                 for try await e in stream { record(e) }

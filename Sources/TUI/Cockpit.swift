@@ -14,6 +14,10 @@ public struct CockpitFrame: Sendable, Equatable {
     public var expertWindow = ExpertWindow.seconds10
     public var helpShown = false
     public var helpScroll = 0
+    /// Where the panes come from and how the connection is (nil: the in-process engine).
+    public var status: String?
+    /// A server's figures, for panes its events cannot fill (nil: the panes read `events`).
+    public var server: ServerView?
 
     public init(chat: ChatState, shape: ExpertShape) {
         self.chat = chat
@@ -45,7 +49,8 @@ public enum Cockpit {
             var bar = p.fg("title", bold: true)
             bar.bg = theme["selected_bg"]
             buf.fill(x: header.x, y: header.y, width: header.width, height: 1, style: bar)
-            buf.put(" ringside · \(f.chat.modelName) · theme \(theme.name)", x: 0, y: header.y, style: bar, maxWidth: header.width)
+            let status = f.status.map { " · " + $0 } ?? ""
+            buf.put(" ringside · \(f.chat.modelName)\(status) · theme \(theme.name)", x: 0, y: header.y, style: bar, maxWidth: header.width)
             buf.put(footerText(keymap), x: 1, y: footer.y, style: p.dim, maxWidth: footer.width - 1)
             if panes.isEmpty {
                 buf.put("no panes shown: press 1-4 to show one", x: 2, y: height / 2, style: p.base)
@@ -53,6 +58,9 @@ public enum Cockpit {
             for (pane, r) in panes.sorted(by: { $0.key < $1.key }) {
                 switch pane {
                 case .chat: cursor = ChatPane.render(into: &buf, rect: r, theme: theme, state: f.chat)
+                case .timeline where f.server != nil: ServerPanes.timeline(into: &buf, rect: r, theme: theme, view: f.server!, now: f.now)
+                case .cache where f.server != nil: ServerPanes.cache(into: &buf, rect: r, theme: theme, view: f.server!)
+                case .experts where f.server != nil: ServerPanes.experts(into: &buf, rect: r, theme: theme, view: f.server!, keymap: keymap)
                 case .timeline: TimelinePane.render(into: &buf, rect: r, theme: theme, events: f.events, now: f.now, options: f.timeline)
                 case .cache: CachePane.render(into: &buf, rect: r, theme: theme, events: f.events, now: f.now, pageSize: f.pageSize)
                 case .experts:

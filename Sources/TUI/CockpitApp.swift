@@ -3,13 +3,11 @@ import Foundation
 import Profiler
 
 /// The cockpit: chat with the model while the timeline, prefix-cache and experts panes show
-/// what the engine does. All curses calls happen on the calling thread; the engine runs on its
-/// own threads and is only asked to take requests and give its recorder's events.
+/// what the engine does. All curses calls happen on the calling thread; the panes and the
+/// chat come from a `CockpitSource` (the in-process engine or a server over the network),
+/// which is only asked for new events, status and answer streams.
 public final class CockpitApp {
-    public typealias Loader = @Sendable (String) throws -> Engine
-
-    var engine: Engine
-    let loader: Loader
+    var source: any CockpitSource
     var themes: ThemeCatalog
     var theme: Theme
     let keymap = Keymap.cockpit
@@ -18,7 +16,6 @@ public final class CockpitApp {
     var stream: ChatStream?
     var chatFocused = true
     var picker: ModelPicker?
-    var cursor = Recorder.Cursor()
     /// Events of the last couple of minutes, oldest first.
     var events: [Event] = []
     var liveNow: UInt64 = 0
@@ -27,19 +24,30 @@ public final class CockpitApp {
     var historyIndex: Int?
     /// The terminal's size at the last frame: streamed text is wrapped at the chat pane's width.
     var screen = (width: 80, height: 24)
+    /// Asked every tick; true ends `run` (the server around the cockpit is stopping).
+    public var shouldStop: @Sendable () -> Bool = { false }
+    /// Whether SIGTERM restores the terminal and exits; off when a server handles SIGTERM.
+    public var exitOnSIGTERM = true
 
-    public init(engine: Engine, modelName: String, themes: ThemeCatalog, theme: Theme, loader: @escaping Loader) {
-        self.engine = engine
-        self.loader = loader
+    public init(source: any CockpitSource, themes: ThemeCatalog, theme: Theme) {
+        self.source = source
         self.themes = themes
         self.theme = theme
-        frame = CockpitFrame(chat: ChatState(modelName: modelName), shape: Self.shape(engine, modelName))
-        frame.pageSize = engine.config.pageSize
-        _ = engine.recorder.read(&cursor)
+        frame = CockpitFrame(chat: ChatState(modelName: source.modelName), shape: source.shape)
+        frame.pageSize = source.pageSize
+        if !source.canChat {
+            frame.shown.remove(.chat)
+            chatFocused = false
+        }
+        _ = source.poll()
     }
 
-    static func shape(_ e: Engine, _ name: String) -> ExpertShape {
-        ExpertShape(modelName: name, layers: e.loaded.model.info.expertLayers, experts: e.loaded.model.info.experts)
+    /// The in-process cockpit of `ringside chat`: an engine the cockpit owns, and a loader for
+    /// the model picker.
+    public convenience init(engine: Engine, modelName: String, themes: ThemeCatalog, theme: Theme,
+                            loader: @escaping EngineSource.Loader) {
+        self.init(source: EngineSource(engine: engine, modelName: modelName, loader: loader, owned: true),
+                  themes: themes, theme: theme)
     }
 
     public func run() {
@@ -47,11 +55,12 @@ public final class CockpitApp {
         defer {
             stream?.cancel()
             term.close()
+            source.close()
         }
         installSignalRestore()
         var last: (CockpitFrame, Int, Int, String)?
         var lastDraw = Date.distantPast
-        while true {
+        while !shouldStop() {
             // readKey waits up to 33 ms: the loop ticks at most ~30 times a second.
             while let key = term.readKey() {
                 if !handle(key) { return }
@@ -73,7 +82,7 @@ public final class CockpitApp {
 
     /// Moves new events and streamed text into the frame.
     func pump() {
-        let fresh = engine.recorder.read(&cursor)
+        let fresh = source.poll()
         if !fresh.isEmpty {
             events += fresh
             let horizon = (events.last?.time ?? 0) &- 120_000_000_000
@@ -89,6 +98,15 @@ public final class CockpitApp {
             let slice = Array(events[start...].suffix(40_000))
             if slice != frame.events { frame.events = slice }
         }
+        let status = source.status
+        if status != frame.status { frame.status = status }
+        let server = source.server
+        if server != frame.server { frame.server = server }
+        // A server names its model and shape once it answers.
+        let name = source.modelName, shape = source.shape
+        if name != frame.chat.modelName { frame.chat.modelName = name }
+        if shape != frame.shape { frame.shape = shape }
+        if source.pageSize != frame.pageSize { frame.pageSize = source.pageSize }
         drainStream()
     }
 
@@ -175,17 +193,17 @@ public final class CockpitApp {
         case .help: frame.helpShown.toggle(); frame.helpScroll = 0
         case .cancel: stream?.cancel()
         case .redraw: frame.now &+= 1
-        case .toggleChat: toggle(.chat)
+        case .toggleChat: if source.canChat { toggle(.chat) }
         case .toggleTimeline: toggle(.timeline)
         case .toggleCache: toggle(.cache)
         case .toggleExperts: toggle(.experts)
-        case .focusNext: chatFocused.toggle()
+        case .focusNext: chatFocused = source.canChat && !chatFocused
         case .cycleTheme: theme = themes.next(after: theme.name)
         case .reloadThemes: theme = themes.load(theme.name)
         case .pauseTimeline: frame.timeline.paused.toggle()
         case .zoomIn: frame.timeline = frame.timeline.zoomed(in: true)
         case .zoomOut: frame.timeline = frame.timeline.zoomed(in: false)
-        case .switchModel: picker = ModelPicker(current: frame.chat.modelName)
+        case .switchModel: openPicker()
         case .expertWindow: frame.expertWindow = frame.expertWindow.next
         case .toggleThinking:
             if let i = frame.chat.turns.lastIndex(where: { !$0.reasoning.isEmpty }) { frame.chat.turns[i].reasoningFolded.toggle() }
@@ -202,7 +220,7 @@ public final class CockpitApp {
 
     func send() {
         let text = frame.chat.input.trimmingCharacters(in: .whitespaces)
-        guard !text.isEmpty, stream == nil else { return }
+        guard !text.isEmpty, stream == nil, source.canChat else { return }
         frame.chat.input = ""
         frame.chat.cursor = 0
         frame.chat.scrollBack = 0
@@ -212,7 +230,7 @@ public final class CockpitApp {
         messages.append(ChatMessage(role: "user", content: text))
         frame.chat.turns.append(Turn(role: .assistant, text: ""))
         frame.chat.generating = true
-        stream = ChatStream(engine: engine, messages: messages, params: SamplingParams(temperature: 0, maxTokens: 1024))
+        stream = ChatStream(source.chat(messages, params: SamplingParams(temperature: 0, maxTokens: 1024)))
     }
 
     // MARK: model switching
@@ -227,10 +245,10 @@ public final class CockpitApp {
             guard !p.loading, let name = p.selected else { break }
             p.loading = true
             p.message = "loading \(name)…"
-            let loader = self.loader
+            let src = source
             let box = p.result
             Thread.detachNewThread {
-                do { box.set(.success(try loader(name))) } catch { box.set(.failure(error)) }
+                do { box.set(.success(try src.switchModel(name))) } catch { box.set(.failure(error)) }
             }
         default: break
         }
@@ -238,26 +256,37 @@ public final class CockpitApp {
         return true
     }
 
-    /// Called every tick: a finished background load swaps the engine, a failed one says why.
+    func openPicker() {
+        switch source.pickerModels() {
+        case .success(let models):
+            if let models {
+                picker = ModelPicker(models: models, current: frame.chat.modelName)
+            } else {
+                picker = ModelPicker(current: frame.chat.modelName)
+            }
+        case .failure(let refusal):
+            frame.chat.turns.append(Turn(role: .error, text: refusal.reason))
+        }
+    }
+
+    /// Called every tick: a finished background load swaps the source, a failed one says why.
     func checkPicker() {
         guard var p = picker, p.loading, let r = p.result.take() else { return }
         switch r {
-        case .success(let e):
+        case .success(let next):
             stream?.cancel()
             stream = nil
-            let old = engine
-            engine = e
-            old.shutdown()
-            cursor = Recorder.Cursor()
-            _ = engine.recorder.read(&cursor)
+            let old = source
+            source = next
+            if old !== next { old.close() }
+            _ = source.poll()
             events = []
             messages = []
-            let name = p.selected ?? e.loaded.model.info.name
-            RecentModels().add(name)
+            let name = next.modelName
             frame.chat = ChatState(modelName: name)
             frame.chat.turns.append(Turn(role: .assistant, text: "switched to \(name)"))
-            frame.shape = Self.shape(e, name)
-            frame.pageSize = e.config.pageSize
+            frame.shape = next.shape
+            frame.pageSize = next.pageSize
             picker = nil
         case .failure(let err):
             p.loading = false
@@ -267,7 +296,7 @@ public final class CockpitApp {
     }
 
     private func installSignalRestore() {
-        for sig in [SIGTERM, SIGHUP, SIGQUIT] {
+        for sig in exitOnSIGTERM ? [SIGTERM, SIGHUP, SIGQUIT] : [SIGHUP, SIGQUIT] {
             signal(sig) { s in
                 restoreTerminalFromSignal()
                 _exit(128 + s)

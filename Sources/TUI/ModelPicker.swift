@@ -31,7 +31,7 @@ struct ModelPicker {
     var index = 0
     var loading = false
     var message = "Enter loads · Esc closes · the current model keeps serving until the new one is ready"
-    let result = Handoff<Result<Engine, any Error>>()
+    let result = Handoff<Result<any CockpitSource, any Error>>()
 
     init(catalog: ModelCatalog = ModelCatalog(), recent: [String] = RecentModels().list(), current: String? = nil) {
         rows = ModelCatalog.entries.map { e in
@@ -43,6 +43,13 @@ struct ModelPicker {
             let absolute = URL(fileURLWithPath: current).standardizedFileURL.path
             if let i = rows.firstIndex(where: { $0.name == current || $0.name == absolute }) { index = i }
         }
+    }
+
+    /// A server's models (`GET /v1/models`): choosing one only changes what the chat asks for.
+    init(models: [String], current: String?) {
+        rows = models.map { Row(name: $0, note: "served") }
+        message = "Enter chooses · Esc closes"
+        if let current, let i = models.firstIndex(of: current) { index = i }
     }
 
     var selected: String? { rows.indices.contains(index) ? rows[index].name : nil }

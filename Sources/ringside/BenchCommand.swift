@@ -4,6 +4,7 @@ import Console
 import Engine
 import Foundation
 import Profiler
+import Remote
 
 /// The load generator, after SGLang's `bench_serving`: the same workloads and report fields,
 /// against the in-process engine or any OpenAI-compatible server.
@@ -81,6 +82,13 @@ struct Bench: AsyncParsableCommand {
             if let bad = warm.first(where: { !$0.ok }) { throw CLIError("warm-up request failed: \(bad.error ?? "?")") }
         }
 
+        // The server's own view of the run, when it has /metrics: scraped before and after.
+        var scraper: RemoteClient?
+        var before: (ServerKind, MetricsScrape)?
+        if let url, let c = try? RemoteClient(url: url) {
+            scraper = c
+            if let found = try? await c.detect(), let scrape = found.1, found.0 != .unknown { before = (found.0, scrape) }
+        }
         let collector = engine.map { EventCollector($0.recorder) }
         let counter = ResultCounter()
         let progress = ProgressBar(total: requests.count) { counter.value }
@@ -94,6 +102,10 @@ struct Bench: AsyncParsableCommand {
         let load = concurrency.map { "concurrency \($0)" } ?? requestRate.map { "\($0) req/s" } ?? "all at once"
         var report = BenchReport(backend: target.name, workload: spec.describe(load: load), results: results, duration: duration)
         if engine != nil { report.addEngineEvents(events) }
+        if let before, let last = try? await scraper?.metrics() {
+            report.server = ServerSide(kind: before.0, before: before.1, after: last)
+        }
+        await scraper?.shutdown()
         print(report.table, terminator: "")
         if let outputFile {
             do { try report.json().write(to: URL(fileURLWithPath: outputFile)) } catch { throw CLIError("cannot write \(outputFile): \(error)") }

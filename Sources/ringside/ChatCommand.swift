@@ -11,10 +11,18 @@ struct Chat: ParsableCommand {
     @OptionGroup var engineOptions: EngineOptions
     @Option(name: .long, help: "Theme name (a file NAME.theme in Themes/ or ~/.config/ringside/themes).") var theme = "default"
     @Option(name: .long, help: "Write a Chrome trace (Perfetto) of the session's timeline on exit.") var trace: String?
+    @Option(name: .long, help: "Chat with a server at this base URL instead of loading a model (--model then names the served model; default: the first /v1/models lists).")
+    var attach: String?
+    @OptionGroup var remote: RemoteOptions
 
     func run() throws {
         guard isatty(0) != 0, isatty(1) != 0 else {
             throw CLIError("the cockpit needs a terminal; use `ringside generate` for scripts")
+        }
+        if let attach {
+            let explicit = CommandLine.arguments.contains { $0 == "--model" || $0.hasPrefix("--model=") }
+            try runRemoteCockpit(url: attach, remote: remote, chat: true, model: explicit ? options.model : nil, theme: theme)
+            return
         }
         let loaded = try options.load()
         RecentModels().add(options.model)

@@ -92,6 +92,31 @@ struct DequantizationTests {
         }
     }
 
+    static let dequantTypes: [GGMLType] = [.q4_0, .q4_1, .q5_0, .q8_0, .q4_K, .q5_K, .q6_K, .f16, .bf16, .f32]
+    @Test("the scalar dequantizer gives the plain loops' bits", arguments: dequantTypes)
+    func dequantScalar(type: GGMLType) { Self.pathMatchesPlainLoops(.scalar, type) }
+    @Test("the AVX2 dequantizer gives the plain loops' bits", ForcedISA.avx2.trait, arguments: dequantTypes)
+    func dequantAVX2(type: GGMLType) { Self.pathMatchesPlainLoops(.avx2, type) }
+    @Test("the AVX-512 dequantizer gives the plain loops' bits", ForcedISA.avx512.trait, arguments: dequantTypes)
+    func dequantAVX512(type: GGMLType) { Self.pathMatchesPlainLoops(.avx512, type) }
+
+    /// Random bytes (scales included, so NaN, infinities and subnormals occur) through each
+    /// dequantizer this CPU can run, against the plain loops, bit for bit, over 7 blocks or 3
+    /// super-blocks, and an unblocked width with a vector tail.
+    static func pathMatchesPlainLoops(_ isa: ForcedISA, _ type: GGMLType) {
+        var rng = SeededGenerator(seed: UInt64(type.rawValue) + 17 * UInt64(isa.rawValue))
+        let n = type.blockValues == 1 ? 77 : type.blockValues * (type.blockValues == 256 ? 3 : 7)
+        let raw = (0 ..< type.byteCount(values: n)!).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        var fast = [Float](repeating: .nan, count: n), ref = fast
+        raw.withUnsafeBytes { src in
+            fast.withUnsafeMutableBufferPointer { f in isa.run { rs_dequantize_row(Int32(type.rawValue), src.baseAddress, f.baseAddress, Int64(n)) } }
+            ref.withUnsafeMutableBufferPointer { rs_dequantize_row_ref(Int32(type.rawValue), src.baseAddress, $0.baseAddress, Int64(n)) }
+        }
+        // Bits, so -0 and +0 differ; NaN payloads are the hardware's to choose (F16 conversion quiets them).
+        let bits = { (v: [Float]) in v.map { $0.isNaN ? Float.nan.bitPattern : $0.bitPattern } }
+        #expect(bits(fast) == bits(ref), "\(type) on \(isa)")
+    }
+
     @Test("fp16 conversion is exact for every bit pattern", arguments: [0, 1, 0x3C00, 0x7BFF, 0x8001, 0x03FF, 0x0400, 0xFC00, 0xC000])
     func halfToFloat(bits: Int) {
         let f = rs_fp16_to_fp32(UInt16(bits))

@@ -4,6 +4,12 @@ public struct Usage: Sendable, Equatable, Codable {
     /// Prompt tokens whose KV came from the prefix cache.
     public var cachedPromptTokens: Int
     public var completionTokens: Int
+
+    public init(promptTokens: Int, cachedPromptTokens: Int, completionTokens: Int) {
+        self.promptTokens = promptTokens
+        self.cachedPromptTokens = cachedPromptTokens
+        self.completionTokens = completionTokens
+    }
 }
 
 /// When things happened to a request, in seconds since it was submitted.
@@ -11,6 +17,12 @@ public struct Timings: Sendable, Equatable, Codable {
     public var queued: Double
     public var firstToken: Double
     public var total: Double
+
+    public init(queued: Double, firstToken: Double, total: Double) {
+        self.queued = queued
+        self.firstToken = firstToken
+        self.total = total
+    }
 }
 
 /// One chosen token's log-probability and the best alternatives.

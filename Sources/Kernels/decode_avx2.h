@@ -1,0 +1,123 @@
+/*
+ * One 32-value weight block decoded to int16 lanes with AVX2, shared by the integer
+ * matrix-vector kernels (gemv_int_avx2.c) and the AVX2 dequantizer (quant_avx2.c).
+ * value k of the block = q[k] * scale + off, with scale s0 for values 0-15 and s1 for 16-31;
+ * those are the reference's own float expressions (quant_ref.c), so dequantizing through this
+ * decoder gives the reference's bits.
+ */
+#ifndef RINGSIDE_DECODE_AVX2_H
+#define RINGSIDE_DECODE_AVX2_H
+
+#include <string.h>
+
+#include "internal.h"
+
+#if RS_X86
+
+RS_AVX2 static inline float f16v(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+static inline void k4_scale_min(int j, const uint8_t *q, int *sc, int *m) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j - 0] >> 6) << 4);
+    }
+}
+
+/* Block b as int16 weights lo (values 0-15) and hi (16-31), scales s0/s1 and offset. */
+RS_AVX2 __attribute__((always_inline)) static inline void decode_i16(const int type, const uint8_t *row, int64_t b,
+                                                                      __m256i *lo, __m256i *hi, float *s0,
+                                                                      float *s1, float *off) {
+    const __m256i nib = _mm256_set1_epi16(0x0F);
+    *off = 0;
+    if (type == RS_TYPE_Q4_1 || type == RS_TYPE_Q4_0) {
+        const int one = type == RS_TYPE_Q4_1;
+        const uint8_t *bp = row + b * (one ? 20 : 18);
+        const __m256i c = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(bp + (one ? 4 : 2))));
+        *lo = _mm256_and_si256(c, nib);
+        *hi = _mm256_srli_epi16(c, 4);
+        *s0 = *s1 = f16v(bp);
+        if (one) {
+            *off = f16v(bp + 2);
+        } else {
+            *lo = _mm256_sub_epi16(*lo, _mm256_set1_epi16(8));
+            *hi = _mm256_sub_epi16(*hi, _mm256_set1_epi16(8));
+        }
+    } else if (type == RS_TYPE_Q8_0) {
+        const uint8_t *bp = row + b * 34;
+        *lo = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(bp + 2)));
+        *hi = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(bp + 18)));
+        *s0 = *s1 = f16v(bp);
+    } else if (type == RS_TYPE_Q5_0) {
+        const uint8_t *bp = row + b * 22;
+        uint32_t qh;
+        memcpy(&qh, bp + 2, 4);
+        const __m256i c = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(bp + 6)));
+        /* Bit k of qh is the fifth bit of value k: lane k of `bits` holds 1 << k. */
+        const __m256i bits = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096,
+                                               8192, 16384, (short)0x8000);
+        const __m256i sixteen = _mm256_set1_epi16(16);
+        const __m256i hl = _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_set1_epi16((short)(qh & 0xFFFF)), bits), bits);
+        const __m256i hh = _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_set1_epi16((short)(qh >> 16)), bits), bits);
+        *lo = _mm256_sub_epi16(_mm256_or_si256(_mm256_and_si256(c, nib), _mm256_and_si256(hl, sixteen)), sixteen);
+        *hi = _mm256_sub_epi16(_mm256_or_si256(_mm256_srli_epi16(c, 4), _mm256_and_si256(hh, sixteen)), sixteen);
+        *s0 = *s1 = f16v(bp);
+    } else if (type == RS_TYPE_Q4_K || type == RS_TYPE_Q5_K) {
+        const int five = type == RS_TYPE_Q5_K;
+        const uint8_t *bp = row + (b >> 3) * (five ? 176 : 144);
+        const int j = (int)(b & 7);
+        int sc, m;
+        k4_scale_min(j, bp + 4, &sc, &m);
+        const uint8_t *q = bp + (five ? 48 : 16) + 32 * (j >> 1);
+        __m256i v0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)q));
+        __m256i v1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(q + 16)));
+        if (j & 1) {
+            v0 = _mm256_srli_epi16(v0, 4);
+            v1 = _mm256_srli_epi16(v1, 4);
+        } else {
+            v0 = _mm256_and_si256(v0, nib);
+            v1 = _mm256_and_si256(v1, nib);
+        }
+        if (five) {
+            const __m128i sh = _mm_cvtsi32_si128(j);
+            const __m256i one = _mm256_set1_epi16(1);
+            const __m256i h0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(bp + 16)));
+            const __m256i h1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(bp + 32)));
+            v0 = _mm256_or_si256(v0, _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(h0, sh), one), 4));
+            v1 = _mm256_or_si256(v1, _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(h1, sh), one), 4));
+        }
+        *lo = v0;
+        *hi = v1;
+        *s0 = *s1 = f16v(bp) * (float)sc;
+        *off = -(f16v(bp + 2) * (float)m);
+    } else { /* Q6_K */
+        const uint8_t *bp = row + (b >> 3) * 210;
+        const int n = (int)((b & 7) >> 2), k4 = (int)(b & 3);
+        const uint8_t *ql = bp + 64 * n + 32 * (k4 & 1), *qh = bp + 128 + 32 * n;
+        const int8_t *sc = (const int8_t *)(bp + 192) + 8 * n + 2 * k4;
+        const __m128i sh = _mm_cvtsi32_si128(2 * k4);
+        const __m256i three = _mm256_set1_epi16(3), c32 = _mm256_set1_epi16(32);
+        __m256i v[2];
+        for (int h = 0; h < 2; h++) {
+            __m256i l = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(ql + 16 * h)));
+            l = k4 >= 2 ? _mm256_srli_epi16(l, 4) : _mm256_and_si256(l, nib);
+            const __m256i qhv = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(qh + 16 * h)));
+            const __m256i high = _mm256_and_si256(_mm256_srl_epi16(qhv, sh), three);
+            v[h] = _mm256_sub_epi16(_mm256_or_si256(l, _mm256_slli_epi16(high, 4)), c32);
+        }
+        *lo = v[0];
+        *hi = v[1];
+        const float d = f16v(bp + 208);
+        *s0 = d * (float)sc[0];
+        *s1 = d * (float)sc[1];
+    }
+}
+
+#endif
+#endif

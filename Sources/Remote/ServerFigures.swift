@@ -1,0 +1,105 @@
+/// A scrape's numbers under one set of meanings, whatever the server calls them.
+public struct ServerFigures: Sendable, Equatable {
+    public var running: Double?
+    public var queued: Double?
+    /// Share of the KV cache in use (0...1).
+    public var tokenUsage: Double?
+    /// Generated tokens per second: the server's gauge, or its counter between two scrapes.
+    public var throughput: Double?
+    public var promptTokens: Double?
+    public var generationTokens: Double?
+    /// Prompt tokens served from the prefix cache over those looked up: the server's gauge, or
+    /// its counters between two scrapes (over all time for the first).
+    public var cacheHitRate: Double?
+    /// Since the server started: the counters' ratio, or the gauge.
+    public var overallCacheHitRate: Double?
+    public var cacheHitTokens: Double?
+    public var cacheQueryTokens: Double?
+    /// Retractions (SGLang) or preemptions (vLLM) so far.
+    public var retractions: Double?
+    public var ttft: Histogram?
+    public var itl: Histogram?
+    /// Tokens routed per (layer, expert), where the server exposes them (Ringside).
+    public var expertCounts: [[Int64]]?
+
+    public init() {}
+
+    /// - Parameters:
+    ///   - previous: the last scrape's figures and how many seconds ago it was, for rates.
+    public init(_ s: MetricsScrape, kind: ServerKind, previous: (ServerFigures, Double)? = nil) {
+        let p: String
+        switch kind {
+        case .ringside: p = "ringside:"
+        case .sglang, .sglangJAX: p = "sglang:"
+        case .vllm: p = "vllm:"
+        case .llamacpp: p = "llamacpp:"
+        case .unknown: p = ""
+        }
+        switch kind {
+        case .vllm:
+            running = s.sum("vllm:num_requests_running")
+            queued = s.sum("vllm:num_requests_waiting")
+            tokenUsage = s.first(["vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc"])
+            promptTokens = s.sum("vllm:prompt_tokens_total")
+            generationTokens = s.sum("vllm:generation_tokens_total")
+            cacheHitTokens = s.first(["vllm:prefix_cache_hits_total", "vllm:gpu_prefix_cache_hits_total"])
+            cacheQueryTokens = s.first(["vllm:prefix_cache_queries_total", "vllm:gpu_prefix_cache_queries_total"])
+            retractions = s.sum("vllm:num_preemptions_total")
+            ttft = s.histogram("vllm:time_to_first_token_seconds")
+            itl = s.histogram(["vllm:inter_token_latency_seconds", "vllm:time_per_output_token_seconds"])
+        case .llamacpp:
+            running = s.sum("llamacpp:requests_processing")
+            queued = s.sum("llamacpp:requests_deferred")
+            tokenUsage = s.sum("llamacpp:kv_cache_usage_ratio")
+            throughput = s.sum("llamacpp:predicted_tokens_seconds")
+            generationTokens = s.sum("llamacpp:tokens_predicted_total")
+            let processed = s.sum("llamacpp:prompt_tokens_total")
+            let cached = s.sum("llamacpp:prompt_tokens_cached_total")
+            promptTokens = processed.map { $0 + (cached ?? 0) }
+            // llama.cpp counts prompt tokens it evaluated; the cached ones come on top.
+            cacheHitTokens = cached
+            cacheQueryTokens = cached.map { $0 + (processed ?? 0) }
+        default:
+            running = s.sum(p + "num_running_reqs")
+            queued = s.sum(p + "num_queue_reqs")
+            tokenUsage = s.sum(p + "token_usage")
+            throughput = s.sum(p + "gen_throughput")
+            promptTokens = s.sum(p + "prompt_tokens_total")
+            generationTokens = s.sum(p + "generation_tokens_total")
+            cacheHitRate = s.sum(p + "cache_hit_rate")
+            // Counters for a rate over an interval (the gauge is since start or recent).
+            cacheHitTokens = s.sum(p + "cached_tokens_total")
+            cacheQueryTokens = cacheHitTokens == nil ? nil : s.sum(p + "prompt_tokens_total")
+            retractions = s.sum(p + "num_retracted_reqs")
+            ttft = s.histogram(p + "time_to_first_token_seconds")
+            itl = s.histogram([p + "inter_token_latency_seconds", p + "time_per_output_token_seconds"])
+        }
+        if kind == .ringside {
+            var counts: [[Int64]] = []
+            for x in s.samples where x.name == "ringside:expert_tokens_total" {
+                guard let l = x.labels["layer"].flatMap(Int.init), let e = x.labels["expert"].flatMap(Int.init),
+                      (0 ..< 4096).contains(l), (0 ..< 4096).contains(e), x.value.isFinite, x.value >= 0 else { continue }
+                while counts.count <= l { counts.append([]) }
+                while counts[l].count <= e { counts[l].append(0) }
+                counts[l][e] += Int64(x.value)
+            }
+            if !counts.isEmpty { expertCounts = counts }
+        }
+        if let h = cacheHitTokens, let q = cacheQueryTokens, q > 0 { overallCacheHitRate = h / q }
+        if cacheHitRate == nil, let h = cacheHitTokens, let q = cacheQueryTokens {
+            let (ph, pq) = (previous?.0.cacheHitTokens, previous?.0.cacheQueryTokens)
+            if let ph, let pq, q > pq {
+                cacheHitRate = (h - ph) / (q - pq)
+            } else if previous == nil || pq == nil, q > 0 {
+                cacheHitRate = h / q
+            }
+        }
+        if overallCacheHitRate == nil { overallCacheHitRate = cacheHitRate }
+        // llama.cpp's gauge averages over the time since the last scrape and reads 0 while
+        // its counter moves; the counter between scrapes is the better figure when it moved.
+        if throughput == nil || throughput == 0, let g = generationTokens, let prev = previous,
+           let pg = prev.0.generationTokens, prev.1 > 0, g > pg {
+            throughput = (g - pg) / prev.1
+        }
+    }
+}
