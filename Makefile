@@ -14,17 +14,22 @@ SWIFT_FLAGS := -c release -Xswiftc -enable-testing
 BIN       := .build/release/ringside
 APT_DEPS  := libopenblas-dev libncursesw5-dev pkg-config tmux python3 python3-pip
 TEST_MODELS := smollm2-135m-instruct gemma-3-270m
+# llama.cpp's vocabulary-only GGUFs with their expected ids (models/ggml-vocab-*) and its
+# real-world chat templates, taken from the llama-cpp-python source distribution (pip download,
+# once) for the tokenizer tests; nothing of it is committed.
+LLAMA_SDIST := llama-cpp-python==0.3.36
+LLAMA_CACHE := $(HOME)/.cache/ringside/llama.cpp-0.3.36
 # Python modules the server tests drive `ringside serve` with (import name=PyPI name).
 PY_TEST_DEPS := openai=openai prometheus_client=prometheus_client
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps py-deps build models clean
+.PHONY: run test deps py-deps build models clean llama-vocab
 
 run: build
 	@$(BIN) models pull smollm2-135m-instruct >/dev/null
 	@$(BIN)
 
-test: build py-deps
+test: build py-deps llama-vocab
 	@for m in $(TEST_MODELS); do $(BIN) models pull $$m >/dev/null || exit 1; done
 	$(SWIFT) test $(SWIFT_FLAGS) --disable-testable-imports $(if $(FILTER),--filter '$(FILTER)')
 
@@ -45,6 +50,17 @@ py-deps:
 	if [ -n "$$missing" ]; then \
 		echo "installing (pip):$$missing"; \
 		python3 -m pip install --user -q $$missing || python3 -m pip install --user -q --break-system-packages $$missing; \
+	fi
+
+llama-vocab:
+	@if [ ! -f $(LLAMA_CACHE)/.complete ]; then \
+		echo "fetching llama.cpp's vocabulary test files ($(LLAMA_SDIST) source distribution)"; \
+		tmp=$$(mktemp -d) && \
+		python3 -m pip download --no-deps --no-binary llama-cpp-python --disable-pip-version-check -q -d $$tmp $(LLAMA_SDIST) && \
+		mkdir -p $(LLAMA_CACHE) && \
+		tar -xzf $$tmp/llama_cpp_python-*.tar.gz -C $$tmp --wildcards '*/vendor/llama.cpp/models/ggml-vocab-*' '*/vendor/llama.cpp/models/templates/*' && \
+		rm -rf $(LLAMA_CACHE)/models && mv $$tmp/llama_cpp_python-*/vendor/llama.cpp/models $(LLAMA_CACHE)/models && \
+		touch $(LLAMA_CACHE)/.complete && rm -rf $$tmp || { rm -rf $$tmp; exit 1; }; \
 	fi
 
 clean:

@@ -9,11 +9,17 @@ import Darwin
 /// C library shims, kept here so the rest of the interpreter needs no platform imports.
 func cPow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
 
-/// `datetime.now().strftime(format)` in local time.
+/// `datetime.now().strftime(format)` in local time; with `SOURCE_DATE_EPOCH` set (seconds
+/// since 1970), that moment in UTC, so that renders can be reproduced.
 func cStrftimeNow(_ format: String) -> String {
     var now = time(nil)
     var parts = tm()
-    localtime_r(&now, &parts)
+    if let raw = getenv("SOURCE_DATE_EPOCH"), let epoch = Int(String(cString: raw)) {
+        now = time_t(epoch)
+        gmtime_r(&now, &parts)
+    } else {
+        localtime_r(&now, &parts)
+    }
     var buffer = [CChar](repeating: 0, count: 512)
     let count = strftime(&buffer, buffer.count, format, &parts)
     return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)

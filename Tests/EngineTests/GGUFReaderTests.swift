@@ -9,6 +9,8 @@ struct GGUFBuilder {
     var kvs: [(String, [UInt8])] = []  // key, (type + value) bytes
     var tensors: [(name: String, dims: [UInt64], type: UInt32, offset: UInt64)] = []
     var data: [UInt8] = []
+    /// llama.cpp's vocabulary-only files end right after the header, unpadded.
+    var padHeader = true
 
     static func u32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
     static func u64(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
@@ -39,7 +41,7 @@ struct GGUFBuilder {
         for t in tensors {
             out += Self.str(t.name) + Self.u32(UInt32(t.dims.count)) + t.dims.flatMap(Self.u64) + Self.u32(t.type) + Self.u64(t.offset)
         }
-        while out.count % 32 != 0 { out.append(0) }
+        while padHeader && out.count % 32 != 0 { out.append(0) }
         return out + data
     }
 }
@@ -71,6 +73,23 @@ struct GGUFReaderTests {
         #expect(values == [10, 11, 12, 13])
         #expect(throws: ModelFileError.missingKey(path: f.path, key: "nope")) { try f.string("nope") }
         #expect(throws: ModelFileError.wrongKeyType(path: f.path, key: "test.count", expected: "a string")) { try f.string("test.count") }
+    }
+
+    @Test func vocabularyOnlyFileWithoutPaddingLoads() throws {
+        var b = GGUFBuilder()
+        b.add("tokenizer.ggml.model", string: "gpt2")
+        b.add("tokenizer.ggml.tokens", strings: ["a", "b", "ab"])
+        b.padHeader = false
+        let bytes = b.bytes()
+        #expect(bytes.count % 32 != 0, "the header must end off the alignment for this test to mean anything")
+        let f = try Self.parse(bytes)
+        #expect(f.tensorNames.isEmpty && f.dataOffset == bytes.count)
+        #expect(try f.stringArray("tokenizer.ggml.tokens") == ["a", "b", "ab"])
+        // With a tensor, the same missing padding is still truncation.
+        var t = GGUFBuilder.valid()
+        t.padHeader = false
+        t.data = []
+        #expect(throws: ModelFileError.self) { try Self.parse(t.bytes()) }
     }
 
     @Test func everyTruncationIsATypedError() throws {

@@ -110,7 +110,10 @@ public final class GGUFFile: @unchecked Sendable {
             guard offset % UInt64(align) == 0 else { throw .misalignedTensor(path: path, tensor: name, offset: offset) }
             infos.append(RawInfo(name: name, type: type, shape: shape, offset: offset))
         }
-        let dataStart = (c.offset + align - 1) / align * align
+        let alignedStart = (c.offset + align - 1) / align * align
+        // A file without tensors (llama.cpp's vocabulary-only GGUFs) may end right after the
+        // header, without the padding that would start a data section; it has no data to check.
+        let dataStart = infos.isEmpty ? min(alignedStart, mapped.bytes.count) : alignedStart
         guard dataStart <= mapped.bytes.count else {
             throw .truncated(path: path, what: "tensor data", offset: c.offset)
         }

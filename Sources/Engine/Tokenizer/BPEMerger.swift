@@ -5,6 +5,8 @@ struct BPEScratch {
     var next: [Int32] = []
     /// Min-heap of `rank << 32 | leftPosition`: lowest rank first, then leftmost.
     var heap: [UInt64] = []
+    /// Byte offset of each initial symbol (character-level BPE only).
+    var starts: [Int32] = []
 }
 
 /// Byte-level BPE over token ids (llama.cpp `llm_tokenizer_bpe_session`, HF `Word::merge_all`):
@@ -13,6 +15,13 @@ struct BPEMerger: Sendable {
     let merges: MergeTable
     /// Token id of each byte's byte-level character, -1 if the vocabulary lacks it.
     let byteTokens: [Int32]
+    /// Ids from here on are pieces that merges build but the vocabulary lacks (`virtualTexts`).
+    var vocabularySize: Int32 = .max
+    var virtualTexts: [[UInt8]] = []
+    var virtualTable: TokenTable? = nil
+    /// Token of each one-byte (ASCII) text: how llama.cpp spells out a byte-level piece that
+    /// is no token.
+    var singleByteTokens: [Int32] = []
 
     /// Appends the ids for one pre-token's raw bytes.
     func merge(_ bytes: UnsafeBufferPointer<UInt8>, _ scratch: inout BPEScratch, _ out: inout [Int32]) {
@@ -32,6 +41,73 @@ struct BPEMerger: Sendable {
             scratch.prev.append(Int32(i - 1))
             scratch.next.append(i + 1 < n ? Int32(i + 1) : -1)
         }
+        mergeAll(&scratch)
+        var i = 0
+        while i >= 0 {
+            let id = scratch.ids[i]
+            // Bytes missing from the vocabulary are dropped, as llama.cpp does.
+            if id >= vocabularySize {
+                for b in virtualTexts[Int(id - vocabularySize)] where b < 0x80 && singleByteTokens[Int(b)] >= 0 {
+                    out.append(singleByteTokens[Int(b)])
+                }
+            } else if id >= 0 {
+                out.append(id)
+            }
+            i = Int(scratch.next[i])
+        }
+    }
+
+    /// BPE over UTF-8 characters rather than byte-level symbols (llama.cpp's BPE without byte
+    /// encoding: Gemma 4). A character missing from the vocabulary comes out as its bytes'
+    /// `<0xXX>` tokens (`byteFallback`), or not at all when those are missing too.
+    func mergeCharacters(_ bytes: UnsafeBufferPointer<UInt8>, table: TokenTable, byteFallback: [Int32],
+                         _ scratch: inout BPEScratch, _ out: inout [Int32]) {
+        let n = bytes.count
+        if n == 0 { return }
+        scratch.ids.removeAll(keepingCapacity: true)
+        scratch.prev.removeAll(keepingCapacity: true)
+        scratch.next.removeAll(keepingCapacity: true)
+        scratch.heap.removeAll(keepingCapacity: true)
+        scratch.starts.removeAll(keepingCapacity: true)
+        var i = 0
+        while i < n {
+            let b = bytes[i]
+            let length = min(n - i, b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4)
+            var id = table.find(bytes.baseAddress! + i, length)
+            if id < 0, let virtual = virtualTable {
+                let v = virtual.find(bytes.baseAddress! + i, length)
+                if v >= 0 { id = v + vocabularySize }
+            }
+            scratch.ids.append(id)
+            scratch.starts.append(Int32(i))
+            i += length
+        }
+        let count = scratch.ids.count
+        for k in 0..<count {
+            scratch.prev.append(Int32(k - 1))
+            scratch.next.append(k + 1 < count ? Int32(k + 1) : -1)
+        }
+        mergeAll(&scratch)
+        var k = 0
+        while k >= 0 {
+            let id = scratch.ids[k]
+            if id >= vocabularySize {
+                for b in virtualTexts[Int(id - vocabularySize)] where byteFallback[Int(b)] >= 0 { out.append(byteFallback[Int(b)]) }
+            } else if id >= 0 {
+                out.append(id)
+            } else {
+                // Never merged, so still one character.
+                let start = Int(scratch.starts[k])
+                let end = k + 1 < count ? Int(scratch.starts[k + 1]) : n
+                for b in start..<end where byteFallback[Int(bytes[b])] >= 0 { out.append(byteFallback[Int(bytes[b])]) }
+            }
+            k = Int(scratch.next[k])
+        }
+    }
+
+    /// Merges the symbols `scratch.ids` / `prev` / `next` describe until no ranked pair is left.
+    private func mergeAll(_ scratch: inout BPEScratch) {
+        let n = scratch.ids.count
         for i in 0..<(n - 1) {
             if let value = merges.lookup(scratch.ids[i], scratch.ids[i + 1]) {
                 MinHeap.push(&scratch.heap, (value & 0xFFFF_FFFF_0000_0000) | UInt64(i))
@@ -57,13 +133,6 @@ struct BPEMerger: Sendable {
             if after >= 0, let v = merges.lookup(scratch.ids[left], scratch.ids[Int(after)]) {
                 MinHeap.push(&scratch.heap, (v & 0xFFFF_FFFF_0000_0000) | UInt64(left))
             }
-        }
-        var i = 0
-        while i >= 0 {
-            let id = scratch.ids[i]
-            // Bytes missing from the vocabulary are dropped, as llama.cpp does.
-            if id >= 0 { out.append(id) }
-            i = Int(scratch.next[i])
         }
     }
 }

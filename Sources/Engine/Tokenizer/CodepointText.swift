@@ -4,6 +4,8 @@ enum ScalarClass {
     static let number: UInt8 = 2
     /// Unicode White_Space, which is what `\s` means in Oniguruma, PCRE2 and Python `regex`.
     static let whitespace: UInt8 = 4
+    /// `\p{M}`: Qwen3.5's letter runs take combining marks too.
+    static let mark: UInt8 = 8
 
     /// Flags for every BMP scalar, computed once: Unicode property lookups are too slow for
     /// the per-character hot path.
@@ -30,6 +32,8 @@ enum ScalarClass {
             flags |= letter
         case .decimalNumber, .letterNumber, .otherNumber:
             flags |= number
+        case .nonspacingMark, .spacingMark, .enclosingMark:
+            flags |= mark
         default:
             break
         }

@@ -68,8 +68,10 @@ extension BPETokenizer {
         var merges: [(String, String)] = []
         for entry in model["merges"] as? [Any] ?? [] {
             if let text = entry as? String {
-                guard let space = text.dropFirst().firstIndex(of: " ") else { throw .malformedJSON("merge '\(text)' has no space") }
-                merges.append((String(text[..<space]), String(text[text.index(after: space)...])))
+                // By bytes: a space before a combining mark is one Swift Character.
+                let utf8 = Array(text.utf8)
+                guard utf8.count > 1, let space = utf8[1...].firstIndex(of: 0x20) else { throw .malformedJSON("merge '\(text)' has no space") }
+                merges.append((String(decoding: utf8[..<space], as: UTF8.self), String(decoding: utf8[(space + 1)...], as: UTF8.self)))
             } else if let pair = entry as? [String], pair.count == 2 {
                 merges.append((pair[0], pair[1]))
             } else {

@@ -7,6 +7,7 @@ public final class SentencePieceTokenizer: Tokenizer {
     /// Used for bytes that have neither a `<0xXX>` nor a one-byte token.
     public let unknownID: Int32?
     public let addBOS: Bool
+    public let addEOS: Bool
     /// Prepend `▁` to text at the start and after each special token.
     public let addSpacePrefix: Bool
     public var stripsLeadingSpaceOnDecode: Bool { addSpacePrefix }
@@ -51,6 +52,7 @@ public final class SentencePieceTokenizer: Tokenizer {
         self.eosID = spec.eosID
         self.unknownID = spec.unknownID
         self.addBOS = spec.addBOS
+        self.addEOS = spec.addEOS
         self.addSpacePrefix = spec.addSpacePrefix
         self.table = table
         self.types = types

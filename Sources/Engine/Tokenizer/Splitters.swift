@@ -70,6 +70,8 @@ enum Llama3Splitter {
         /// `(?i:…)` also folds U+017F LATIN SMALL LETTER LONG S to `s`; `'[sS]` spellings do not.
         var unicodeCaseFolding: Bool
         var maxDigits: Int
+        /// What counts as a letter: `\p{L}`, or `[\p{L}\p{M}]` for Qwen3.5.
+        var letters: UInt8 = ScalarClass.letter
     }
 
     @inline(__always)
@@ -80,7 +82,7 @@ enum Llama3Splitter {
     }
 
     static func split(_ text: CodepointText, _ lo: Int, _ hi: Int, options: Options, into out: inout [PreTokenSpan]) {
-        let L = ScalarClass.letter, N = ScalarClass.number, W = ScalarClass.whitespace
+        let L = options.letters, N = ScalarClass.number, W = ScalarClass.whitespace
         let unicode = options.unicodeCaseFolding
         text.scalars.withUnsafeBufferPointer { s in
             text.flags.withUnsafeBufferPointer { f in

@@ -53,11 +53,22 @@ public protocol Tokenizer: Sendable {
     var eosID: Int32? { get }
     /// Whether the model expects BOS in front of a prompt (GGUF `add_bos_token`).
     var addBOS: Bool { get }
+    /// Whether the model expects EOS after a prompt (GGUF `add_eos_token`).
+    var addEOS: Bool { get }
     /// SentencePiece models with `add_space_prefix` drop one leading space of the first piece.
     var stripsLeadingSpaceOnDecode: Bool { get }
 }
 
 extension Tokenizer {
+    public var addEOS: Bool { false }
+
+    /// llama.cpp's `llama_tokenize(add_special: true)`: BOS and EOS as the vocabulary asks.
+    public func encodeAddingSpecial(_ text: String, parseSpecial: Bool) -> [Int32] {
+        var ids = encode(text, addBOS: nil, parseSpecial: parseSpecial)
+        if addEOS, let eos = eosID { ids.append(eos) }
+        return ids
+    }
+
     public func isControl(_ id: Int32) -> Bool { tokenType(id) == .control }
 
     /// `encode` with an optional BOS in front, following `addBOS` when `addBOS` is nil.

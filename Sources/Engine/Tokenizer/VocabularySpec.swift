@@ -7,6 +7,8 @@ public struct VocabularySpec: Sendable {
         case bpe = "gpt2"
         /// `"llama"`: SentencePiece with scores and byte fallback.
         case sentencePiece = "llama"
+        /// `"bert"`: WordPiece.
+        case wordPiece = "bert"
     }
 
     public var model: Model
@@ -24,6 +26,8 @@ public struct VocabularySpec: Sendable {
     public var paddingID: Int32?
     /// GGUF `add_bos_token`.
     public var addBOS: Bool
+    /// GGUF `add_eos_token`.
+    public var addEOS: Bool
     /// GGUF `add_space_prefix` (SentencePiece only).
     public var addSpacePrefix: Bool
     /// GGUF `tokenizer.ggml.pre` (BPE only), e.g. `"smollm"`, `"llama-bpe"`, `"qwen2"`.
@@ -31,6 +35,10 @@ public struct VocabularySpec: Sendable {
     /// Use a whole pre-token as-is when it is in the vocabulary; nil picks llama.cpp's
     /// default for `preTokenizer` (true for the llama3 family).
     public var ignoreMerges: Bool?
+    /// WordPiece normalization (GGUF `tokenizer.ggml.normalizer.*`); nil takes llama.cpp's
+    /// default (lowercase, and strip accents when lowercasing).
+    public var lowercase: Bool?
+    public var stripAccents: Bool?
 
     public init(
         model: Model,
@@ -43,6 +51,7 @@ public struct VocabularySpec: Sendable {
         unknownID: Int32? = nil,
         paddingID: Int32? = nil,
         addBOS: Bool = false,
+        addEOS: Bool = false,
         addSpacePrefix: Bool = false,
         preTokenizer: String = "default",
         ignoreMerges: Bool? = nil
@@ -57,6 +66,7 @@ public struct VocabularySpec: Sendable {
         self.unknownID = unknownID
         self.paddingID = paddingID
         self.addBOS = addBOS
+        self.addEOS = addEOS
         self.addSpacePrefix = addSpacePrefix
         self.preTokenizer = preTokenizer
         self.ignoreMerges = ignoreMerges
@@ -67,6 +77,7 @@ public struct VocabularySpec: Sendable {
         switch model {
         case .bpe: return try BPETokenizer(spec: self)
         case .sentencePiece: return try SentencePieceTokenizer(spec: self)
+        case .wordPiece: return try WordPieceTokenizer(spec: self)
         }
     }
 
