@@ -172,7 +172,7 @@ RS_AVX2 static void gemv_rows_avx2(const rs_matmul_job *j, const float *x, int64
                 memcpy(buf + k, &bits, 4);
             }
         } else {
-            rs_dequantize_row_ref(j->type, src, buf, cols);
+            rs_dequantize_row_avx2(j->type, src, buf, cols);
         }
         for (int64_t t = 0; t < T; t++) {
             const float *xt = x + t * ldx;
