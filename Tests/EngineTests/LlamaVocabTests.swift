@@ -85,3 +85,32 @@ struct LlamaVocabTests {
     }
 }
 
+
+/// Texts of our own (tools/tokenizer/record_llama_tokenize.py), tokenized once by llama.cpp's
+/// llama-tokenize into Fixtures/llama_tokenize_own.json.
+@Suite("llama-tokenize on our own texts")
+struct LlamaTokenizeOwnTextTests {
+    static let fixture: (texts: [String], ids: [String: [[Int32]]])? = {
+        guard let url = Bundle.module.url(forResource: "llama_tokenize_own", withExtension: "json", subdirectory: "Fixtures"),
+              let data = try? Data(contentsOf: url),
+              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let texts = root["texts"] as? [String], let ids = root["ids"] as? [String: [[Int]]] else { return nil }
+        return (texts, ids.mapValues { $0.map { $0.map { Int32($0) } } })
+    }()
+
+    @Test func fixtureCoversTheVocabularies() throws {
+        let f = try #require(Self.fixture)
+        #expect(f.texts.count >= 15)
+        #expect(Set(f.ids.keys).isSuperset(of: LlamaVocabTests.supported))
+    }
+
+    @Test(arguments: (fixture?.ids.keys.sorted() ?? []))
+    func matchesLlamaTokenize(_ name: String) throws {
+        let f = try #require(Self.fixture)
+        let tokenizer = try LlamaVocab.tokenizer(name)
+        for (text, expected) in zip(f.texts, f.ids[name] ?? []) {
+            let got = tokenizer.encode(text, parseSpecial: false)
+            #expect(got == expected, "\(name): \(text.debugDescription)")
+        }
+    }
+}
