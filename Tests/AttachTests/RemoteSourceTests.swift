@@ -24,7 +24,8 @@ struct RemoteSourceTests {
         let server = try LoopbackServer(["--model", "tiny-ring", "--kv-cache-tokens", "4096"])
         let source = try RemoteSource(url: server.base, apiKey: nil, kind: nil, chat: true, model: nil)
         defer { source.close() }
-        let connected = try await Self.eventually { source.status?.contains("Ringside at") == true && source.modelName == "tiny-ring" ? true : nil }
+        // The model name comes from /v1/models and the MoE shape from the events header: wait for both.
+        let connected = try await Self.eventually { source.status?.contains("Ringside at") == true && source.modelName == "tiny-ring" && source.shape.experts > 0 ? true : nil }
         #expect(connected == true, "\(source.status ?? "")")
         #expect(source.shape.experts > 0 && source.shape.layers > 0, "the header names the MoE shape")
         #expect(source.server == nil, "a Ringside server's panes read its events")
