@@ -12,43 +12,9 @@ struct CockpitTerminalTests {
     /// swallow the new session.
     static let socket = "ringside-tests-\(getpid())"
 
-    @discardableResult
-    static func tmux(_ args: [String]) throws -> String {
-        let p = Process()
-        // Through Python's subprocess, which passes only stdin/out/err on: the tmux server would
-        // otherwise inherit the test runner's other descriptors (its output pipe among them)
-        // and keep `swift test` waiting for an EOF that never comes.
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))",
-                       "tmux", "-L", socket] + args
-        // Output goes to a file, never a pipe: tmux hands a client's descriptors to its server,
-        // which can hold a pipe open long after the client exits (a read to EOF then hangs).
-        let out = NSTemporaryDirectory() + "ringside-tmux-\(UUID().uuidString).txt"
-        FileManager.default.createFile(atPath: out, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        let handle = FileHandle(forWritingAtPath: out)!
-        p.standardOutput = handle
-        p.standardError = FileHandle.nullDevice
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        try handle.close()
-        return (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
-    }
+    static let tmux = Tmux(socket: socket, session: "cockpit")
 
-    /// Polls the pane until `predicate` holds; returns the last capture. There is no deadline
-    /// a busy machine could miss (a build beside the tests slows the cockpit many times over):
-    /// the bound is only there so that a real hang fails instead of blocking the suite.
-    static func waitFor(_ predicate: (String) -> Bool) throws -> String {
-        let hang = Date().addingTimeInterval(600)
-        var screen = ""
-        while Date() < hang {
-            screen = try tmux(["capture-pane", "-p", "-t", "cockpit"])
-            if predicate(screen) { return screen }
-            Thread.sleep(forTimeInterval: 0.2)
-        }
-        return screen
-    }
+    static func waitFor(_ predicate: (String) -> Bool) throws -> String { try tmux.waitFor(600, predicate) }
 
     @Test func chatAnswersAndQuitsCleanly() throws {
         #expect(FileManager.default.isExecutableFile(atPath: Self.binary), "build the ringside product first (make test does)")

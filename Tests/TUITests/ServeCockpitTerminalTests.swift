@@ -10,37 +10,12 @@ struct ServeCockpitTerminalTests {
     /// A tmux server of its own: suites run side by side, and each kills its server first.
     static let tmuxSocket = "ringside-serve-cockpit-\(getpid())"
 
-    /// tmux through Python's subprocess, output to a file (see `CockpitTerminalTests.tmux`).
-    @discardableResult
-    static func tmux(_ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))",
-                       "tmux", "-L", tmuxSocket] + args
-        let out = NSTemporaryDirectory() + "ringside-tmux-\(UUID().uuidString).txt"
-        FileManager.default.createFile(atPath: out, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        let handle = FileHandle(forWritingAtPath: out)!
-        p.standardOutput = handle
-        p.standardError = FileHandle.nullDevice
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        try handle.close()
-        return (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
-    }
+    static let tmux = Tmux(socket: tmuxSocket, session: session)
 
-    static func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", session]) }
+    static func screen() throws -> String { try tmux.screen() }
 
     static func waitFor(_ seconds: Double = 600, _ predicate: (String) -> Bool) throws -> String {
-        let deadline = Date().addingTimeInterval(seconds)
-        var s = ""
-        while Date() < deadline {
-            s = try screen()
-            if predicate(s) { return s }
-            Thread.sleep(forTimeInterval: 0.2)
-        }
-        return s
+        try tmux.waitFor(seconds, predicate)
     }
 
     /// A loopback port nobody listens on right now.
