@@ -56,60 +56,26 @@ struct Microbench: ParsableCommand {
 }
 
 extension Microbench {
-    /// What a step of k tokens costs against a step of one, at the same context: the price of
-    /// verifying k - 1 drafts. Widths are interleaved within each repetition, so a change in
-    /// the machine's load hits all of them alike.
+    /// What a step of k tokens costs against a step of one (`StepWidthBench`).
     func runStepWidths(_ loaded: LoadedModel) throws {
         guard stepWidths.allSatisfy({ $0 >= 1 && $0 <= 256 }) else { throw CLIError("--step-widths takes widths in 1...256") }
+        if let g = gemvMaxTokens {
+            guard g >= 1 else { throw CLIError("--gemv-max-tokens must be >= 1") }
+            KernelPath.matrixVectorMaxTokens = g
+        }
         let m = loaded.model
-        let maxWidth = stepWidths.max()!
-        if let g = gemvMaxTokens { KernelPath.matrixVectorMaxTokens = g }
-        let runner = SequenceRunner(model: m, kvTokens: promptTokens + maxWidth + 16)
-        runner.activations = fp32Activations ? .fp32 : .int16
-        let kernels = KernelPath.current(weightType: KernelPath.dominantType(atPath: loaded.path), activations: runner.activations)
-        if !json { print(kernels.summary) }
-        var gen = SeededGenerator(seed: 1)
-        let prompt = (0 ..< promptTokens).map { _ in Int32(gen.next() % UInt64(m.info.vocabSize)) }
-        try runner.extend(prompt)
-        let steps = max(8, decodeTokens / 8)
-        var times: [Int: [Double]] = [:], cpu: [Int: [Double]] = [:]
-        // CPU time of the whole process (spinning pool workers included): on a loaded machine it
-        // still says what the work costs where wall time says how long the neighbours took.
-        func cpuNow() -> Double {
-            var ts = timespec()
-            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-            return Double(ts.tv_sec) * 1e3 + Double(ts.tv_nsec) / 1e6
-        }
-        for rep in 0 ..< repetitions + 1 {
-            for w in stepWidths {
-                let tokens = (0 ..< w).map { _ in Int32(gen.next() % UInt64(m.info.vocabSize)) }
-                let t0 = DispatchTime.now().uptimeNanoseconds, c0 = cpuNow()
-                for _ in 0 ..< steps {
-                    try runner.extend(tokens, allLogits: true)
-                    runner.truncate(to: promptTokens)
-                }
-                let t1 = DispatchTime.now().uptimeNanoseconds, c1 = cpuNow()
-                // The first repetition warms caches; it is not reported.
-                if rep > 0 {
-                    times[w, default: []].append(Double(t1 - t0) / 1e6 / Double(steps))
-                    cpu[w, default: []].append((c1 - c0) / Double(steps))
-                }
-            }
-        }
-        let med = { (a: [Double]) in a.sorted()[(a.count - 1) / 2] }
-        let base = times[1].map(med)
+        let activations: ActivationFormat = fp32Activations ? .fp32 : .int16
+        let kernels = KernelPath.current(weightType: KernelPath.dominantType(atPath: loaded.path), activations: activations)
+        let bench = StepWidthBench(widths: stepWidths, context: promptTokens, steps: max(8, decodeTokens / 8), repetitions: repetitions)
+        let rows = try bench.run(m, activations: activations)
         if json {
-            let rows = stepWidths.map { w in "{\"tokens\":\(w),\"ms\":\(med(times[w]!)),\"cpu_ms\":\(med(cpu[w]!))}" }
-            print("{\"model\":\"\(m.info.name)\",\"context\":\(promptTokens),\"steps\":[\(rows.joined(separator: ","))]}")
+            let items = rows.map { "{\"tokens\":\($0.tokens),\"ms\":\($0.ms),\"cpu_ms\":\($0.cpuMs)}" }
+            print("{\"model\":\"\(m.info.name)\",\"context\":\(promptTokens),\"steps\":[\(items.joined(separator: ","))]}")
             return
         }
-        print("\(m.info.name), context \(promptTokens), \(steps) steps per width, median of \(repetitions)")
-        let cpuBase = cpu[1].map(med)
-        print("tokens   ms/step   ms/token   x one-token step   cpu ms/step   x one-token cpu")
-        for w in stepWidths {
-            let ms = med(times[w]!), c = med(cpu[w]!)
-            print(String(format: "%6d %9.2f %10.2f %18.2f %13.2f %17.2f", w, ms, ms / Double(w), ms / (base ?? .nan), c, c / (cpuBase ?? .nan)))
-        }
+        print(kernels.summary)
+        print("\(m.info.name), context \(promptTokens), \(bench.steps) steps per width, median of \(repetitions)")
+        for line in StepWidthBench.lines(rows) { print(line) }
     }
 
     /// One MoE layer (hidden 2048, 256 experts of 512, top-8 in 4 of 8 groups, bf16) on random
