@@ -266,6 +266,7 @@ struct SpeculativeTests {
     static func ngram(gate: Bool = false, draftTokens: Int = 8, breadth: Int = 1) -> SpeculativeConfig {
         var s = SpeculativeConfig(numDraftTokens: draftTokens, ngramMaxBreadth: breadth)
         s.measuredGate = gate
+        s.draftsByCost = gate
         return s
     }
 

@@ -27,6 +27,9 @@ public struct SpeculativeConfig: Sendable, Equatable {
     /// Speculate only at batch sizes where speculative steps measured a higher token rate than
     /// plain ones (false: every decode step speculates; tests use it).
     var measuredGate = true
+    /// Offer only the drafts that measured step costs say pay (`StepCosts`); false offers every
+    /// draft found (tests use it, so that each step verifies drafts).
+    var draftsByCost = true
 
     public init(algorithm: Algorithm = .ngram, numDraftTokens: Int = 8, ngramMinMatchWindow: Int = 1, ngramMaxMatchWindow: Int = 12,
                 ngramMaxBreadth: Int = 1) {

@@ -38,7 +38,7 @@ extension Scheduler {
             if found > 0 { for i in 1 ... found { parentScratch.append(i - 1) } }
         }
         // A tree's first k nodes are a tree too: nodes come after their parents.
-        let k = stepCosts.bestDrafts(available: found, rate: r.draftAcceptRate, width: width, tokens: tokens)
+        let k = spec.draftsByCost ? stepCosts.bestDrafts(available: found, rate: r.draftAcceptRate, width: width, tokens: tokens) : found
         guard k > 0 else {
             // Drafts held back fade the request's record toward the prior, so that drafts that
             // start to match later (a quote after a preamble) are tried again.
