@@ -23,6 +23,8 @@ struct Microbench: ParsableCommand {
     var json = false
     @Flag(name: .customLong("fp32-activations"), help: "Decode with fp32 activations instead of int16-quantized ones.")
     var fp32Activations = false
+    @Option(name: .long, help: "Decode activations: int16 (the default), int8 or fp32.")
+    var activations: String?
     @Option(name: .long, help: "Run narrower kernels than the CPU allows: scalar, avx2 or avx512.")
     var isa: String?
     @Flag(name: .long, help: "Time the model's tokenizer encoding 100 kB of mixed text instead.")
@@ -37,10 +39,13 @@ struct Microbench: ParsableCommand {
         if moe { return try runMoE() }
         if tokenizer { return try runTokenizer() }
         if let isa { do { try KernelPath.lowerISA(to: isa) } catch { throw CLIError(error.description) } }
+        if let activations, ActivationFormat(rawValue: activations) == nil {
+            throw CLIError("--activations takes int16, int8 or fp32, not '\(activations)'")
+        }
         let loaded = try options.load()
         if !stepWidths.isEmpty { return try runStepWidths(loaded) }
         let m = loaded.model
-        let activations: ActivationFormat = fp32Activations ? .fp32 : .int16
+        let activations: ActivationFormat = fp32Activations ? .fp32 : self.activations.flatMap(ActivationFormat.init(rawValue:)) ?? .standard
         let kernels = KernelPath.current(weightType: KernelPath.dominantType(atPath: loaded.path), activations: activations)
         if !json { print(kernels.summary) }
         let rates = try ForwardBench(promptTokens: promptTokens, decodeTokens: decodeTokens, repetitions: repetitions)
