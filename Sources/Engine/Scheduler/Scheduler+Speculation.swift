@@ -11,7 +11,22 @@ extension Scheduler {
         var decoders = 0
         for r in running where !r.inPrefill && !r.isDone { decoders += 1 }
         guard decoders > 0 else { return false }
-        return spec.measuredGate ? gate.shouldSpeculate(decoders: decoders) : true
+        guard spec.measuredGate else { return true }
+        guard gate.shouldSpeculate(decoders: decoders) else { return false }
+        // A speculative step gives up the overlap; where no request's record would let it offer
+        // a draft even if seven were found, it would give it up for nothing. Their records fade
+        // toward the prior meanwhile, so that drafts are tried again later.
+        guard spec.draftsByCost else { return true }
+        var any = false
+        for r in running where !r.inPrefill && !r.isDone {
+            if stepCosts.bestDrafts(available: spec.maxDrafts, rate: r.draftAcceptRate, width: decoders, tokens: Double(decoders)) > 0 {
+                any = true
+            } else {
+                r.draftsAccepted *= 0.95
+                r.draftsRejected *= 0.95
+            }
+        }
+        return any
     }
 
     /// Drafts for `r`'s next step in `draftScratch[1...]` (after its newest token at index 0),
