@@ -83,4 +83,16 @@ public final class SequenceRunner: @unchecked Sendable {
         length = newLength
         return logits
     }
+
+    /// Forgets every position from `newLength` on (a verification's rejected drafts); pages
+    /// wholly past it go back to the pool.
+    public func truncate(to newLength: Int) {
+        precondition(newLength >= 0 && newLength <= length)
+        length = newLength
+        let keep = (newLength + cache.pageSize - 1) / cache.pageSize
+        if pages.count > keep {
+            cache.allocator.release(pages[keep...])
+            pages.removeSubrange(keep...)
+        }
+    }
 }

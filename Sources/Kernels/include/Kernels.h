@@ -137,9 +137,13 @@ typedef struct {
     int32_t n_tokens, n_head, n_kv, head_dim;
     float scale;
     float softcap;               /* 0: none; else scores = softcap * tanh(scores / softcap) */
+    /* NULL, or per query token: positions tok_kv_end + i it sees as well, for each bit i set (a
+     * token of a draft tree sees the prefix [begin, end) and its tree ancestors and itself). */
+    const uint64_t *tok_tree_mask;
 } rs_attention_args;
 
-/* Causal softmax attention over a paged KV cache, grouped-query, online softmax. */
+/* Causal softmax attention over a paged KV cache, grouped-query, online softmax; with a tree
+ * mask, each token's visible positions are its prefix plus the ones its mask names. */
 void rs_attention(const rs_attention_args *args);
 
 /* ---- elementwise ---------------------------------------------------------------------- */
