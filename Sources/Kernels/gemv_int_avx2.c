@@ -4,7 +4,7 @@
  *
  * Each 32-value weight block is widened once to two vectors of 16 int16 and reused for every
  * token: vpmaddwd with the token's int16 activations gives exact int32 partial sums, converted
- * to float once per block and scaled by weight scale * activation scale. T (1-4 tokens per
+ * to float once per block and scaled by weight scale * activation scale. T (1-8 tokens per
  * pass) is a compile-time constant at each call, so the accumulators stay in registers.
  */
 #include <string.h>
@@ -20,42 +20,54 @@ RS_AVX2 static inline float hsum8(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+/* Rows [r0, r1) for tokens t0 ..< t0 + T, T <= 8; the per-token scales and offsets are taken as
+ * in gemv_int8_avx2.c (one vector over the tile's tokens). */
 RS_AVX2 __attribute__((always_inline)) static inline void tile(const int type, const rs_matmul_job *j,
                                                                 const rs_qacts *a, int64_t t0, const int T,
                                                                 int64_t r0, int64_t r1) {
-    const int64_t nb = a->cols / 32;
+    const int64_t nb = a->cols / 32, ld = a->T;
     const int two_scales = type == RS_TYPE_Q6_K;
     const int has_off = type == RS_TYPE_Q4_1 || type == RS_TYPE_Q4_K || type == RS_TYPE_Q5_K;
+    const int16_t *q16 = a->q16 + t0 * a->cols;
+    const float *dx = a->d + t0, *qsum = a->qsum + t0;
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *row = (const uint8_t *)j->w + r * j->row_bytes;
-        __m256 acc[4];
-        float offacc[4];
-        for (int t = 0; t < T; t++) {
-            acc[t] = _mm256_setzero_ps();
-            offacc[t] = 0;
-        }
+        __m256 acc[8];
+        for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_ps();
+        __m256 offv = _mm256_setzero_ps();
+        float off1 = 0;
         for (int64_t b = 0; b < nb; b++) {
             __m256i lo, hi;
             float s0, s1, off;
             decode_i16(type, row, b, &lo, &hi, &s0, &s1, &off);
+            const int64_t i = b * ld;
+            float sd0[8], sd1[8];
+            if (T > 1) {
+                const __m256 dv = _mm256_loadu_ps(dx + i);
+                _mm256_storeu_ps(sd0, _mm256_mul_ps(dv, _mm256_set1_ps(s0)));
+                if (two_scales) _mm256_storeu_ps(sd1, _mm256_mul_ps(dv, _mm256_set1_ps(s1)));
+                if (has_off) offv = _mm256_fmadd_ps(_mm256_set1_ps(off), _mm256_loadu_ps(qsum + i), offv);
+            } else if (has_off) {
+                off1 += off * qsum[i];
+            }
             for (int t = 0; t < T; t++) {
-                const int64_t tt = t0 + t;
-                const int16_t *q = a->q16 + tt * a->cols + b * 32;
-                const float dx = a->d[b * a->T + tt];
+                const int16_t *q = q16 + t * a->cols + b * 32;
                 const __m256i p0 = _mm256_madd_epi16(lo, _mm256_loadu_si256((const __m256i *)q));
                 const __m256i p1 = _mm256_madd_epi16(hi, _mm256_loadu_si256((const __m256i *)(q + 16)));
+                const __m256 e0 = T == 1 ? _mm256_set1_ps(s0 * dx[i]) : _mm256_broadcast_ss(sd0 + t);
                 if (two_scales) {
-                    acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(s0 * dx), acc[t]);
-                    acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(s1 * dx), acc[t]);
+                    const __m256 e1 = T == 1 ? _mm256_set1_ps(s1 * dx[i]) : _mm256_broadcast_ss(sd1 + t);
+                    acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), e0, acc[t]);
+                    acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), e1, acc[t]);
                 } else {
-                    acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(p0, p1)), _mm256_set1_ps(s0 * dx),
-                                             acc[t]);
+                    acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(p0, p1)), e0, acc[t]);
                 }
-                if (has_off) offacc[t] += off * a->qsum[b * a->T + tt];
             }
         }
+        float offs[8];
+        _mm256_storeu_ps(offs, offv);
         for (int t = 0; t < T; t++) {
-            const float v = hsum8(acc[t]) + offacc[t];
+            const float v = hsum8(acc[t]) + (T == 1 ? off1 : offs[t]);
             float *p = j->y + (t0 + t) * j->ldy + r;
             *p = j->accumulate ? *p + v : v;
         }
@@ -66,8 +78,12 @@ RS_AVX2 __attribute__((always_inline)) static inline void tile(const int type, c
     RS_AVX2 static void NAME(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0,     \
                              int64_t r1) {                                                          \
         int64_t t = 0;                                                                              \
-        for (; t + 4 <= T; t += 4) tile(TYPE, j, a, t, 4, r0, r1);                                  \
+        for (; t + 8 <= T; t += 8) tile(TYPE, j, a, t, 8, r0, r1);                                  \
         switch (T - t) {                                                                            \
+        case 7: tile(TYPE, j, a, t, 7, r0, r1); break;                                              \
+        case 6: tile(TYPE, j, a, t, 6, r0, r1); break;                                              \
+        case 5: tile(TYPE, j, a, t, 5, r0, r1); break;                                              \
+        case 4: tile(TYPE, j, a, t, 4, r0, r1); break;                                              \
         case 3: tile(TYPE, j, a, t, 3, r0, r1); break;                                              \
         case 2: tile(TYPE, j, a, t, 2, r0, r1); break;                                              \
         case 1: tile(TYPE, j, a, t, 1, r0, r1); break;                                              \

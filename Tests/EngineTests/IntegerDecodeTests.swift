@@ -135,10 +135,11 @@ struct IntegerDecodeTests {
         }
     }
 
-    @Test("the default matmul takes the integer path", arguments: types)
-    func viaMatmul(type: GGMLType) {
+    /// Up to 16 tokens (a batch of 16 decoding sequences): the integer kernels, not sgemm.
+    @Test("the default matmul takes the integer path", arguments: types, [3, 16])
+    func viaMatmul(type: GGMLType, tokens: Int) {
         var rng = SeededGenerator(seed: 5)
-        let rows = 100, cols = type.blockValues == 256 ? 512 : 288, tokens = 3
+        let rows = 100, cols = type.blockValues == 256 ? 512 : 288
         let w = MatmulTests.randomMatrix(type: type, rows: rows, cols: cols, rng: &rng)
         let x = (0 ..< tokens * cols).map { _ in rng.nextUnit() * 2 - 1 }
         var viaMatmul = [Float](repeating: 0, count: tokens * rows), direct = viaMatmul

@@ -38,12 +38,14 @@ public struct KernelPath: Sendable, Codable, Equatable {
         let brand = withUnsafeBytes(of: f.brand) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         rs_pool_start(0)
         let blas = rs_blas_available() != 0
+        let integer = activations != .fp32 && rs_int_supported(Int32(weightType.rawValue), 256) != 0
+        let gemvMax = integer ? rs_matmul_int_gemv_max_tokens() : rs_matmul_gemv_max_tokens()
         return KernelPath(
             cpu: brand.trimmingCharacters(in: " "),
             isa: String(cString: rs_isa_name(rs_isa())),
             vnni: rs_cpu_plan_native().pointee.vnni != 0,
             decodeKernel: "\(String(cString: rs_gemv_kernel_name(Int32(weightType.rawValue), activations.kernelMode))) (\(weightType))",
-            prefillKernel: blas ? "dequantized panels + sgemm, over \(rs_matmul_gemv_max_tokens()) tokens" : "matrix-vector kernels (no BLAS)",
+            prefillKernel: blas ? "dequantized panels + sgemm, over \(gemvMax) tokens" : "matrix-vector kernels (no BLAS)",
             blas: String(cString: rs_blas_description()),
             threads: Int(rs_pool_size()))
     }

@@ -92,9 +92,12 @@ int rs_gemv_int_path(const rs_matmul_job *j, const float *x, int64_t ldx, int64_
 /* Which matrix-vector kernel a type takes now with `acts`: "int8-avx2", "fp32-avx512", ... */
 const char *rs_gemv_kernel_name(int type, int acts);
 
-/* Token counts up to this use the matrix-vector path. */
+/* Token counts up to this use the matrix-vector path: the first with fp32 activations (or weight
+ * types without integer kernels), the second with integer activations. */
 int rs_matmul_gemv_max_tokens(void);
 void rs_matmul_set_gemv_max_tokens(int n);
+int rs_matmul_int_gemv_max_tokens(void);
+void rs_matmul_set_int_gemv_max_tokens(int n);
 
 /* One weight of a grouped (Mixture-of-Experts) product: expert e's matrix is w[e], `rows`
  * rows `row_bytes` apart; every expert has the same type and shape. */
