@@ -1,26 +1,19 @@
 import Engine
 import Foundation
 import Profiler
+import Prometheus
 
 /// Everything `/metrics` reports. Request-side numbers are recorded by the request handlers;
 /// the scheduler's timeline (gaps, overlap, expert load) is drained from the engine's
 /// recorder by a background thread, so no engine thread ever waits for a scrape.
 final class ServerMetrics: @unchecked Sendable {
-    // Everything below is guarded by `lock`.
+    let families = MetricFamilies()
+    // Everything below is guarded by `lock`; the families are thread-safe themselves.
     private let lock = NSLock()
-    private var promptTokens = 0
-    private var generationTokens = 0
-    private var cachedTokens = 0
     private var requests = 0
-    private var aborted = 0
-    private var ttft = Histogram(Histogram.ttft)
-    private var itl = Histogram(Histogram.itl)
-    private var e2e = Histogram(Histogram.e2e)
-    private var queue = Histogram(Histogram.queue)
-    private var deviceGap = Histogram(Histogram.gap)
-    private var prefillToDecode = Histogram(Histogram.gap)
+    private var generationTokens = 0
     private var overlap: Double?
-    private var experts: [[Int64]] = []
+    private var experts: [ExpertKey: Counter] = [:]
     /// (time, generated tokens so far) every drain, for the throughput over the last 10 s.
     private var generatedHistory: [(Double, Int)] = []
 
@@ -54,10 +47,11 @@ final class ServerMetrics: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         requests += 1
-        promptTokens += usage.promptTokens
-        cachedTokens += usage.cachedPromptTokens
-        queue.observe(timings.queued)
-        e2e.observe(timings.total)
+        families.requests.increment()
+        families.promptTokens.increment(by: Int64(usage.promptTokens))
+        families.cachedTokens.increment(by: Int64(usage.cachedPromptTokens))
+        families.queueTime.record(timings.queued)
+        families.e2e.record(timings.total)
     }
 
     /// A request that ended before it finished: its client went away, or the server stopped.
@@ -65,22 +59,23 @@ final class ServerMetrics: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         requests += 1
-        aborted += 1
-        promptTokens += prompt
+        families.requests.increment()
+        families.abortedRequests.increment()
+        families.promptTokens.increment(by: Int64(prompt))
     }
 
     func firstToken(after seconds: Double) {
-        lock.lock()
-        ttft.observe(seconds)
-        lock.unlock()
+        if seconds.isFinite { families.ttft.record(seconds) }
     }
 
     /// `tokens` tokens arrived `seconds` after the previous ones.
     func tokens(_ n: Int, after seconds: Double?) {
         lock.lock()
         generationTokens += n
-        if let s = seconds, n > 0 { itl.observe(s / Double(n), times: n) }
         lock.unlock()
+        families.generationTokens.increment(by: Int64(n))
+        // Tokens that arrive together share the wait evenly.
+        if let s = seconds, n > 0, s.isFinite { for _ in 0 ..< n { families.itl.record(s / Double(n)) } }
     }
 
     // MARK: Timeline side
@@ -118,15 +113,16 @@ final class ServerMetrics: @unchecked Sendable {
                 expertCounts.append((Int(e.a), Int(e.b), e.value))
             }
             let ratio = Overlap.ratio(spans: recent)
-            lock.lock()
             for (s, p2d) in gaps {
-                deviceGap.observe(s)
-                if p2d { prefillToDecode.observe(s) }
+                families.deviceGap.record(s)
+                if p2d { families.prefillToDecodeGap.record(s) }
             }
+            lock.lock()
             for (l, x, n) in expertCounts where l >= 0 && x >= 0 && l < 4096 && x < 4096 {
-                while experts.count <= l { experts.append([]) }
-                while experts[l].count <= x { experts[l].append(0) }
-                experts[l][x] += n
+                let key = ExpertKey(layer: l, expert: x)
+                let counter = experts[key] ?? families.expertTokens(layer: l, expert: x)
+                experts[key] = counter
+                counter.increment(by: n)
             }
             if let r = ratio { overlap = r }
             let t = Double(now &- start) / 1e9
@@ -138,6 +134,11 @@ final class ServerMetrics: @unchecked Sendable {
         stopped.signal()
     }
 
+    private struct ExpertKey: Hashable {
+        var layer: Int
+        var expert: Int
+    }
+
     private struct SpanKey: Hashable {
         var lane: Lane
         var kind: SpanKind
@@ -146,53 +147,29 @@ final class ServerMetrics: @unchecked Sendable {
 
     // MARK: Rendering
 
+    /// Sets the gauges from the engine's latest snapshot and writes every family.
     func render(load: EngineLoad) -> String {
         lock.lock()
-        defer { lock.unlock() }
-        var p = PrometheusText()
-        let n = "ringside:"
-        let usedPages = load.kvPagesTotal - load.kvPagesFree - load.kvPagesEvictable
-        p.gauge(n + "num_running_reqs", "Requests decoding or prefilling.", Double(load.runningRequests))
-        p.gauge(n + "num_queue_reqs", "Requests waiting to be scheduled.", Double(load.queuedRequests))
-        p.gauge(n + "num_used_tokens", "KV cache tokens in use by requests.", Double(usedPages * load.pageSize))
-        p.gauge(n + "token_usage", "Share of the KV cache in use by requests.",
-                load.kvPagesTotal > 0 ? Double(usedPages) / Double(load.kvPagesTotal) : 0)
-        p.gauge(n + "cache_hit_rate", "Prompt tokens found in the prefix cache over prompt tokens looked up.",
-                load.radixQueryTokens > 0 ? Double(load.radixHitTokens) / Double(load.radixQueryTokens) : 0)
         var throughput = 0.0
         if let first = generatedHistory.first, let last = generatedHistory.last, last.0 > first.0 {
             throughput = Double(last.1 - first.1) / (last.0 - first.0)
         }
-        p.gauge(n + "gen_throughput", "Generated tokens per second over the last 10 seconds.", throughput)
-        p.counter(n + "prompt_tokens_total", "Prompt tokens of finished requests.", Double(promptTokens))
-        p.counter(n + "generation_tokens_total", "Generated tokens.", Double(generationTokens))
-        p.counter(n + "cached_tokens_total", "Prompt tokens served from the prefix cache.", Double(cachedTokens))
-        p.counter(n + "num_requests_total", "Finished requests, aborted ones included.", Double(requests))
-        p.counter(n + "num_aborted_requests_total", "Requests aborted before they finished (client gone, shutdown).",
-                  Double(aborted))
-        // A gauge under SGLang's name, so its dashboards read it; the count since start.
-        p.gauge(n + "num_retracted_reqs", "Retractions (to free KV pages for others) since start.", Double(load.retractedRequests))
-        p.histogram(n + "time_to_first_token_seconds", "Time from arrival to the first token.", ttft)
-        p.histogram(n + "inter_token_latency_seconds", "Time between generated tokens.", itl)
-        p.histogram(n + "e2e_request_latency_seconds", "Time from arrival to the last token.", e2e)
-        p.histogram(n + "queue_time_seconds", "Time from arrival to the first scheduled batch.", queue)
-        p.histogram(n + "device_gap_seconds", "Device idle time between consecutive batches (host gap).", deviceGap)
-        p.histogram(n + "prefill_to_decode_gap_seconds", "Device idle time between a prefill batch and the next decode batch.",
-                    prefillToDecode)
-        p.gauge(n + "overlap_ratio", "Share of device busy time during which the host was busy too (last 10 s).",
-                overlap ?? 0)
-        p.gauge(n + "kv_pages_used", "KV pages held by requests or the prefix cache.", Double(load.kvPagesTotal - load.kvPagesFree))
-        p.gauge(n + "kv_pages_total", "KV pages in the pool.", Double(load.kvPagesTotal))
-        p.gauge(n + "kv_pages_free", "KV pages on the free list.", Double(load.kvPagesFree))
-        p.gauge(n + "kv_pages_evictable", "KV pages of cached prefixes no request holds.", Double(load.kvPagesEvictable))
-        if !experts.isEmpty {
-            p.family(n + "expert_tokens_total", "counter", "Tokens routed to each expert of each MoE layer.")
-            for (l, row) in experts.enumerated() {
-                for (x, c) in row.enumerated() {
-                    p.sample(n + "expert_tokens_total", [("layer", String(l)), ("expert", String(x))], Double(c))
-                }
-            }
-        }
-        return p.text
+        let overlapRatio = overlap ?? 0
+        lock.unlock()
+        let f = families
+        let usedPages = load.kvPagesTotal - load.kvPagesFree - load.kvPagesEvictable
+        f.runningRequests.set(to: Double(load.runningRequests))
+        f.queuedRequests.set(to: Double(load.queuedRequests))
+        f.usedTokens.set(to: Double(usedPages * load.pageSize))
+        f.tokenUsage.set(to: load.kvPagesTotal > 0 ? Double(usedPages) / Double(load.kvPagesTotal) : 0)
+        f.cacheHitRate.set(to: load.radixQueryTokens > 0 ? Double(load.radixHitTokens) / Double(load.radixQueryTokens) : 0)
+        f.genThroughput.set(to: throughput)
+        f.retractedRequests.set(to: Double(load.retractedRequests))
+        f.overlapRatio.set(to: overlapRatio)
+        f.kvPagesUsed.set(to: Double(load.kvPagesTotal - load.kvPagesFree))
+        f.kvPagesTotal.set(to: Double(load.kvPagesTotal))
+        f.kvPagesFree.set(to: Double(load.kvPagesFree))
+        f.kvPagesEvictable.set(to: Double(load.kvPagesEvictable))
+        return f.text()
     }
 }

@@ -34,31 +34,18 @@ struct Microbench: ParsableCommand {
         if let isa { do { try KernelPath.lowerISA(to: isa) } catch { throw CLIError(error.description) } }
         let loaded = try options.load()
         let m = loaded.model
-        let runner = SequenceRunner(model: m, kvTokens: promptTokens + decodeTokens + 16)
-        runner.activations = fp32Activations ? .fp32 : .int16
-        let kernels = KernelPath.current(weightType: KernelPath.dominantType(atPath: loaded.path), activations: runner.activations)
+        let activations: ActivationFormat = fp32Activations ? .fp32 : .int16
+        let kernels = KernelPath.current(weightType: KernelPath.dominantType(atPath: loaded.path), activations: activations)
         if !json { print(kernels.summary) }
-        var gen = SeededGenerator(seed: 1)
-        let prompt = (0 ..< promptTokens).map { _ in Int32(gen.next() % UInt64(m.info.vocabSize)) }
-        var pp: [Double] = [], tg: [Double] = []
-        for _ in 0 ..< repetitions + 1 {
-            runner.reset()
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            var logits = try runner.extend(prompt)
-            let t1 = DispatchTime.now().uptimeNanoseconds
-            for _ in 0 ..< decodeTokens { logits = try runner.extend([Sampler.argmax(logits.row(0))]) }
-            let t2 = DispatchTime.now().uptimeNanoseconds
-            pp.append(Double(promptTokens) / (Double(t1 - t0) / 1e9))
-            tg.append(Double(decodeTokens) / (Double(t2 - t1) / 1e9))
-        }
-        // The first repetition warms caches and the page map; it is not reported.
-        let med = { (a: [Double]) in a.dropFirst().sorted()[(a.count - 1) / 2] }
+        let rates = try ForwardBench(promptTokens: promptTokens, decodeTokens: decodeTokens, repetitions: repetitions)
+            .run(m, activations: activations)
         if json {
             print(try BenchJSON.encode(MicrobenchFigures(model: m.info.name, pp: promptTokens, tg: decodeTokens,
-                                                         prefillTokensPerS: med(pp), decodeTokensPerS: med(tg), path: kernels)))
+                                                         prefillTokensPerS: rates.prefill, decodeTokensPerS: rates.decode,
+                                                         path: kernels)))
             return
         }
-        print(String(format: "%@  pp%d %.1f t/s   tg%d %.1f t/s   (median of %d)", m.info.name, promptTokens, med(pp), decodeTokens, med(tg), repetitions))
+        print(String(format: "%@  pp%d %.1f t/s   tg%d %.1f t/s   (median of %d)", m.info.name, promptTokens, rates.prefill, decodeTokens, rates.decode, repetitions))
     }
 }
 
@@ -68,23 +55,17 @@ extension Microbench {
     func runMoE() throws {
         let quantize = moeQuantize.flatMap(LoadQuantization.init(rawValue:))
         if let q = moeQuantize, quantize == nil { throw CLIError("--moe-quantize takes q8_0 or q4_0, not '\(q)'") }
+        let paths = try moePaths.map { name in
+            guard let p = MoEBenchmark.Path(rawValue: name) else {
+                throw CLIError("--moe-paths takes \(MoEBenchmark.Path.allCases.map(\.rawValue).joined(separator: ", ")), not '\(name)'")
+            }
+            return p
+        }
         FileHandle.standardError.write(Data("building 256 random bf16 experts (1.6 GB)\(quantize.map { ", quantized to \($0.rawValue)" } ?? "")...\n".utf8))
         let bench = MoEBenchmark(quantize: quantize)
         var rng = SeededGenerator(seed: 7)
-        print("tokens   grouped ms    dense ms    naive ms   naive/grouped  dense/grouped")
-        for n in moeTokens {
-            let x = (0 ..< n * bench.hidden).map { _ in Float(rng.next() % 2001) / 1000 - 1 }
-            let out = UnsafeMutablePointer<Float>.allocate(capacity: n * bench.hidden)
-            defer { out.deallocate() }
-            var med: [MoEBenchmark.Path: Double] = [:]
-            for path in MoEBenchmark.Path.allCases where moePaths.contains(path.rawValue) {
-                // Dense at many tokens takes seconds; fewer repetitions there.
-                let reps = path == .dense && n > 16 ? 1 : repetitions
-                let times = (0 ... reps).map { _ in x.withUnsafeBufferPointer { bench.time(path, x: $0.baseAddress!, tokens: n, out: out) } }
-                med[path] = times.dropFirst().sorted()[(times.count - 1) / 2] * 1000
-            }
-            let g = med[.grouped] ?? .nan, d = med[.dense] ?? .nan, nv = med[.naive] ?? .nan
-            print(String(format: "%6d %12.2f %11.2f %11.2f %15.2f %14.2f", n, g, d, nv, nv / g, d / g))
-        }
+        let table = MoETable(paths: paths, repetitions: repetitions)
+        print(MoETable.header)
+        for n in moeTokens { print(table.row(bench, tokens: n, rng: &rng).line) }
     }
 }

@@ -32,29 +32,42 @@ struct JSONTests {
     }
 }
 
-struct PrometheusTextTests {
+/// `/metrics` as swift-prometheus writes it for our families: the names an SGLang dashboard
+/// reads, cumulative buckets, and counters that only move forward.
+struct MetricFamiliesTests {
     @Test func histogramBucketsAreCumulative() {
-        var h = Histogram([0.1, 1])
-        h.observe(0.0625)
-        h.observe(0.5, times: 2)
-        h.observe(4)
-        var p = PrometheusText()
-        p.histogram("ringside:x_seconds", "help", h)
-        #expect(p.text == """
-        # HELP ringside:x_seconds help
-        # TYPE ringside:x_seconds histogram
-        ringside:x_seconds_bucket{le="0.1"} 1.0
-        ringside:x_seconds_bucket{le="1.0"} 3.0
-        ringside:x_seconds_bucket{le="+Inf"} 4.0
-        ringside:x_seconds_sum 5.0625
-        ringside:x_seconds_count 4.0
-
-        """)
+        let f = MetricFamilies()
+        for v in [0.005, 0.0075, 0.3, 0.3, 50] { f.ttft.record(v) }
+        let lines = f.text().split(separator: "\n").map(String.init)
+        func value(_ prefix: String) -> Double? {
+            lines.first { $0.hasPrefix(prefix + " ") }.flatMap { Double($0.split(separator: " ").last!) }
+        }
+        let h = "ringside:time_to_first_token_seconds"
+        #expect(value(h + "_bucket{le=\"0.01\"}") == 2)
+        #expect(value(h + "_bucket{le=\"0.2\"}") == 2)
+        #expect(value(h + "_bucket{le=\"0.4\"}") == 4)
+        #expect(value(h + "_bucket{le=\"40.0\"}") == 4)
+        #expect(value(h + "_bucket{le=\"60.0\"}") == 5)
+        #expect(value(h + "_bucket{le=\"+Inf\"}") == 5)
+        #expect(value(h + "_count") == 5)
+        #expect(abs((value(h + "_sum") ?? 0) - 50.6125) < 1e-9)
+        #expect(lines.contains("# TYPE \(h) histogram"))
     }
 
-    @Test func labelValuesAreEscaped() {
-        var p = PrometheusText()
-        p.sample("m", [("l", "a\"b\\c\nd")], 1)
-        #expect(p.text == "m{l=\"a\\\"b\\\\c\\nd\"} 1.0\n")
+    @Test func everySGLangNameIsServedUnderThePrefix() {
+        let text = MetricFamilies().text()
+        for name in ["num_running_reqs", "num_queue_reqs", "num_used_tokens", "token_usage", "cache_hit_rate", "gen_throughput",
+                     "prompt_tokens_total", "generation_tokens_total", "cached_tokens_total", "num_requests_total",
+                     "num_aborted_requests_total", "num_retracted_reqs", "time_to_first_token_seconds",
+                     "inter_token_latency_seconds", "e2e_request_latency_seconds", "queue_time_seconds"] {
+            #expect(text.contains("# TYPE ringside:\(name) "), "missing \(name)")
+        }
+    }
+
+    @Test func expertCountersCarryLayerAndExpertLabels() {
+        let f = MetricFamilies()
+        f.expertTokens(layer: 1, expert: 7).increment(by: Int64(3))
+        f.expertTokens(layer: 1, expert: 7).increment(by: Int64(2))
+        #expect(f.text().contains(#"ringside:expert_tokens_total{layer="1",expert="7"} 5"#))
     }
 }
