@@ -1,11 +1,10 @@
 /*
  * Activations quantized per block of 32 for the integer matrix-vector kernels.
  *
- * int16, not llama.cpp's int8: with 8-bit levels SmolLM2's greedy ids leave the fp32 path's on
- * the reference prompts (measured, see rs_gemv_int tests), and the dot products cost about the
- * same either way (one multiply-add instruction per 16 pairs instead of per 32, while the weight
- * decode, shared by every token, dominates). Both paths round x * (levels / amax) to nearest
- * even, so the scalar and SIMD quantizers give the same integers.
+ * int16 (the default) or int8 (llama.cpp's Q8_0 levels). Both round
+ * x * (levels / amax) to nearest even, so the scalar and SIMD quantizers give the same integers,
+ * and both keep the block's quantized sums, which the kernels multiply with a weight's offset or
+ * bias so that every type computes W . (d q) (internal.h says why).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -39,20 +38,34 @@ static void *grow(int64_t bytes) {
     return qb.buf;
 }
 
-static void quantize_block_scalar(const float *x, int levels, int16_t *q, float *d, float *s) {
-    float amax = 0, sum = 0;
-    for (int k = 0; k < 32; k++) {
-        amax = fmaxf(amax, fabsf(x[k]));
-        sum += x[k];
-    }
+static void quantize_block_scalar(const float *x, int levels, int16_t *q16, int8_t *q8, float *d, float *qsum,
+                                  float *qlo, float *qhi) {
+    float amax = 0;
+    for (int k = 0; k < 32; k++) amax = fmaxf(amax, fabsf(x[k]));
     const float id = amax > 0 ? (float)levels / amax : 0;
-    for (int k = 0; k < 32; k++) q[k] = (int16_t)lrintf(x[k] * id);
+    int32_t half[2] = {0, 0};
+    for (int k = 0; k < 32; k++) {
+        const int32_t v = (int32_t)lrintf(x[k] * id);
+        if (q16) q16[k] = (int16_t)v;
+        else q8[k] = (int8_t)v;
+        half[k >> 4] += v;
+    }
     *d = amax / (float)levels;
-    *s = sum;
+    *qsum = *d * (float)(half[0] + half[1]);
+    *qlo = *d * (float)half[0];
+    *qhi = *d * (float)half[1];
 }
 
 #if RS_X86
-RS_AVX2 static void quantize_block_avx2(const float *x, int levels, int16_t *q, float *d, float *s) {
+RS_AVX2 static inline int32_t hsum_i32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+    return _mm_cvtsi128_si32(s);
+}
+
+RS_AVX2 static void quantize_block_avx2(const float *x, int levels, int16_t *q16, int8_t *q8, float *d, float *qsum,
+                                        float *qlo, float *qhi) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
     const __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8);
     const __m256 v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
@@ -65,37 +78,51 @@ RS_AVX2 static void quantize_block_avx2(const float *x, int levels, int16_t *q, 
     const __m256 id = _mm256_set1_ps(amax > 0 ? (float)levels / amax : 0);
     const __m256i q0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, id)), q1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, id));
     const __m256i q2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, id)), q3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, id));
-    /* packs works within 128-bit lanes; the permute puts the halves back in order. */
-    _mm256_storeu_si256((__m256i *)q, _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0xD8));
-    _mm256_storeu_si256((__m256i *)(q + 16), _mm256_permute4x64_epi64(_mm256_packs_epi32(q2, q3), 0xD8));
-    __m256 t = _mm256_add_ps(_mm256_add_ps(v0, v1), _mm256_add_ps(v2, v3));
-    __m128 u = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
-    u = _mm_add_ps(u, _mm_movehl_ps(u, u));
-    u = _mm_add_ss(u, _mm_movehdup_ps(u));
+    /* packs works within 128-bit lanes; the permutes put the values back in order. */
+    const __m256i p01 = _mm256_packs_epi32(q0, q1), p23 = _mm256_packs_epi32(q2, q3);
+    if (q16) {
+        _mm256_storeu_si256((__m256i *)q16, _mm256_permute4x64_epi64(p01, 0xD8));
+        _mm256_storeu_si256((__m256i *)(q16 + 16), _mm256_permute4x64_epi64(p23, 0xD8));
+    } else {
+        const __m256i b = _mm256_packs_epi16(p01, p23);
+        _mm256_storeu_si256((__m256i *)q8, _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+    }
+    const int32_t lo = hsum_i32(_mm256_add_epi32(q0, q1)), hi = hsum_i32(_mm256_add_epi32(q2, q3));
     *d = amax / (float)levels;
-    *s = _mm_cvtss_f32(u);
+    *qsum = *d * (float)(lo + hi);
+    *qlo = *d * (float)lo;
+    *qhi = *d * (float)hi;
 }
 #endif
 
 rs_qacts rs_quantize_acts(const float *x, int64_t ldx, int64_t cols, int64_t T, int levels, int isa) {
     const int64_t nb = cols / 32;
-    uint8_t *buf = (uint8_t *)grow(T * cols * 2 + 2 * T * nb * 4 + 64);
-    int16_t *q = (int16_t *)buf;
-    float *d = (float *)(buf + ((T * cols * 2 + 63) / 64 * 64));
-    float *s = d + T * nb;
+    const int64_t qbytes = (T * cols * (levels > 127 ? 2 : 1) + 63) / 64 * 64;
+    const int64_t nf = T * nb + 8; /* floats per array, with the 8 a vector load may read past the end */
+    uint8_t *buf = (uint8_t *)grow(qbytes + 4 * nf * 4);
+    if (!buf) { /* out of memory: the caller takes the fp32 path */
+        rs_qacts none = {NULL, NULL, NULL, NULL, NULL, NULL, cols, T};
+        return none;
+    }
+    int16_t *q16 = levels > 127 ? (int16_t *)buf : NULL;
+    int8_t *q8 = levels > 127 ? NULL : (int8_t *)buf;
+    float *d = (float *)(buf + qbytes), *qsum = d + nf, *qlo = qsum + nf, *qhi = qlo + nf;
     for (int64_t t = 0; t < T; t++) {
         for (int64_t b = 0; b < nb; b++) {
             const float *xb = x + t * ldx + b * 32;
-            int16_t *qb_ = q + t * cols + b * 32;
+            const int64_t i = b * T + t;
+            int16_t *b16 = q16 ? q16 + t * cols + b * 32 : NULL;
+            int8_t *b8 = q8 ? q8 + t * cols + b * 32 : NULL;
 #if RS_X86
             if (isa >= RS_ISA_AVX2) {
-                quantize_block_avx2(xb, levels, qb_, d + t * nb + b, s + t * nb + b);
+                quantize_block_avx2(xb, levels, b16, b8, d + i, qsum + i, qlo + i, qhi + i);
                 continue;
             }
 #endif
-            quantize_block_scalar(xb, levels, qb_, d + t * nb + b, s + t * nb + b);
+            quantize_block_scalar(xb, levels, b16, b8, d + i, qsum + i, qlo + i, qhi + i);
         }
     }
-    rs_qacts a = {q, d, s, cols};
+    for (int64_t k = T * nb; k < nf; k++) d[k] = qsum[k] = qlo[k] = qhi[k] = 0;
+    rs_qacts a = {q16, q8, d, qsum, qlo, qhi, cols, T};
     return a;
 }

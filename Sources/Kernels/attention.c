@@ -225,6 +225,44 @@ static void attend(const rs_attention_args *a, int t, int g, int begin, int end,
     attend_ref(a, t, g, begin, end, acc, m, l);
 }
 
+/* Folds a second partial result (acc2, m2, l2: unnormalized sums, running max, sum of weights)
+ * of the same query heads into the first, as if their keys had been visited in one pass. */
+static void merge_partial(float *acc, float *m, float *l, const float *acc2, const float *m2, const float *l2, int G,
+                          int hd) {
+    for (int i = 0; i < G; i++) {
+        if (l2[i] == 0) continue;
+        float *ac = acc + i * hd;
+        const float *a2 = acc2 + i * hd;
+        if (l[i] == 0) {
+            memcpy(ac, a2, sizeof(float) * (size_t)hd);
+            m[i] = m2[i];
+            l[i] = l2[i];
+            continue;
+        }
+        const float mx = m[i] > m2[i] ? m[i] : m2[i];
+        const float w1 = expf(m[i] - mx), w2 = expf(m2[i] - mx);
+        for (int x = 0; x < hd; x++) ac[x] = ac[x] * w1 + a2[x] * w2;
+        l[i] = l[i] * w1 + l2[i] * w2;
+        m[i] = mx;
+    }
+}
+
+/* The tree part of a token's keys: positions base + i for the bits i of `bits`, attended run
+ * by run of consecutive bits (a chain's ancestors are one run) and merged into acc. */
+static void attend_tree(const rs_attention_args *a, int t, int g, int base, uint64_t bits, float *acc, float *m,
+                        float *l, float *tmp) {
+    const int G = a->n_head / a->n_kv;
+    float m2[MAX_GROUP], l2[MAX_GROUP];
+    while (bits) {
+        const int lo = __builtin_ctzll(bits);
+        int hi = lo;
+        while (hi < 64 && ((bits >> hi) & 1)) hi++;
+        bits = hi < 64 ? bits & ~((1ull << hi) - 1) : 0;
+        attend(a, t, g, base + lo, base + hi, tmp, m2, l2);
+        merge_partial(acc, m, l, tmp, m2, l2, G, a->head_dim);
+    }
+}
+
 /* A task is (token, KV head, key split). With few tokens (decode) there are fewer
  * (token, head) pairs than threads, so each pair's keys are split and the parts merged
  * afterwards: flash-decoding. `partial` holds per task G x (head_dim + 2) floats. */
@@ -241,7 +279,8 @@ static void attention_task(void *p, int ith, int nth) {
     attn_ctx *c = (attn_ctx *)p;
     const rs_attention_args *a = c->a;
     const int G = a->n_head / a->n_kv, hd = a->head_dim;
-    float *acc = rs_scratch((int64_t)G * hd);
+    /* acc, and a second buffer for the tree part's runs. */
+    float *acc = rs_scratch(2 * (int64_t)G * hd);
     float m[MAX_GROUP], l[MAX_GROUP];
     const int64_t total = (int64_t)a->n_tokens * a->n_kv * c->splits;
     for (;;) {
@@ -254,6 +293,8 @@ static void attention_task(void *p, int ith, int nth) {
         const int len = (e0 - b0 + c->splits - 1) / c->splits;
         const int begin = b0 + split * len, end = begin + len < e0 ? begin + len : e0;
         attend(a, t, g, begin, end > begin ? end : begin, acc, m, l);
+        const uint64_t tree = a->tok_tree_mask ? a->tok_tree_mask[t] : 0;
+        if (tree && split == c->splits - 1) attend_tree(a, t, g, e0, tree, acc, m, l, acc + G * hd);
         if (c->splits == 1) {
             for (int i = 0; i < G; i++) {
                 const float inv = l[i] > 0 ? 1.0f / l[i] : 0.0f;

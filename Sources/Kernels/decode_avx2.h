@@ -1,6 +1,7 @@
 /*
- * One 32-value weight block decoded to int16 lanes with AVX2, shared by the integer
- * matrix-vector kernels (gemv_int_avx2.c) and the AVX2 dequantizer (quant_avx2.c).
+ * One 32-value weight block decoded with AVX2: to int16 lanes for the int16 matrix-vector
+ * kernels (gemv_int_avx2.c) and the AVX2 dequantizer (quant_avx2.c), to bytes for the int8
+ * kernels (gemv_int8_avx2.c).
  * value k of the block = q[k] * scale + off, with scale s0 for values 0-15 and s1 for 16-31;
  * those are the reference's own float expressions (quant_ref.c), so dequantizing through this
  * decoder gives the reference's bits.
@@ -117,6 +118,76 @@ RS_AVX2 __attribute__((always_inline)) static inline void decode_i16(const int t
         *s0 = d * (float)sc[0];
         *s1 = d * (float)sc[1];
     }
+}
+
+/* Block b as 32 bytes in value order for vpmaddubsw: unsigned levels (at most 63, so a pair of
+ * products fits int16) except Q8_0, whose bytes are signed. value k = scale * (u[k] - bias) +
+ * offset, with scale s0 for values 0-15 and s1 for 16-31. *c is what multiplies the block's
+ * quantized activation sum: offset - s0 * bias (Q6_K's two halves take -32 * s0 and -32 * s1). */
+RS_AVX2 __attribute__((always_inline)) static inline __m256i decode_u8(const int type, const uint8_t *row, int64_t b,
+                                                                        float *s0, float *s1, float *c) {
+    const __m256i nib = _mm256_set1_epi8(0x0F);
+    if (type == RS_TYPE_Q4_0 || type == RS_TYPE_Q4_1 || type == RS_TYPE_Q5_0) {
+        const int size = type == RS_TYPE_Q4_0 ? 18 : type == RS_TYPE_Q4_1 ? 20 : 22;
+        const uint8_t *bp = row + b * size;
+        const __m128i x = _mm_loadu_si128((const __m128i *)(bp + size - 16));
+        __m256i u = _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(x), _mm_srli_epi16(x, 4), 1), nib);
+        *s0 = *s1 = f16v(bp);
+        if (type == RS_TYPE_Q4_0) {
+            *c = -8.0f * *s0;
+        } else if (type == RS_TYPE_Q4_1) {
+            *c = f16v(bp + 2);
+        } else {
+            /* Bit k of qh is the fifth bit of value k: byte k of the shuffle holds qh's byte k / 8,
+             * and the mask leaves every bit but k % 8 set, so all ones means the bit was set. */
+            uint32_t qh;
+            memcpy(&qh, bp + 2, 4);
+            const __m256i spread = _mm256_shuffle_epi8(
+                _mm256_set1_epi32((int)qh), _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
+                                                              0x0101010101010101, 0x0000000000000000));
+            const __m256i set = _mm256_cmpeq_epi8(_mm256_or_si256(spread, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe)),
+                                                  _mm256_set1_epi64x(-1));
+            u = _mm256_or_si256(u, _mm256_and_si256(set, _mm256_set1_epi8(16)));
+            *c = -16.0f * *s0;
+        }
+        return u;
+    }
+    if (type == RS_TYPE_Q8_0) {
+        const uint8_t *bp = row + b * 34;
+        *s0 = *s1 = f16v(bp);
+        *c = 0;
+        return _mm256_loadu_si256((const __m256i *)(bp + 2));
+    }
+    if (type == RS_TYPE_Q4_K || type == RS_TYPE_Q5_K) {
+        const int five = type == RS_TYPE_Q5_K;
+        const uint8_t *bp = row + (b >> 3) * (five ? 176 : 144);
+        const int j = (int)(b & 7);
+        int sc, m;
+        k4_scale_min(j, bp + 4, &sc, &m);
+        const __m256i v = _mm256_loadu_si256((const __m256i *)(bp + (five ? 48 : 16) + 32 * (j >> 1)));
+        __m256i u = _mm256_and_si256(j & 1 ? _mm256_srli_epi16(v, 4) : v, nib);
+        if (five) {
+            const __m256i h = _mm256_loadu_si256((const __m256i *)(bp + 16));
+            const __m256i bit = _mm256_and_si256(_mm256_srl_epi16(h, _mm_cvtsi32_si128(j)), _mm256_set1_epi8(1));
+            u = _mm256_or_si256(u, _mm256_slli_epi16(bit, 4));
+        }
+        *s0 = *s1 = f16v(bp) * (float)sc;
+        *c = -(f16v(bp + 2) * (float)m);
+        return u;
+    }
+    /* Q6_K */
+    const uint8_t *bp = row + (b >> 3) * 210;
+    const int n = (int)((b & 7) >> 2), k4 = (int)(b & 3);
+    const __m256i l = _mm256_loadu_si256((const __m256i *)(bp + 64 * n + 32 * (k4 & 1)));
+    const __m256i lo = _mm256_and_si256(k4 >= 2 ? _mm256_srli_epi16(l, 4) : l, nib);
+    const __m256i h = _mm256_loadu_si256((const __m256i *)(bp + 128 + 32 * n));
+    const __m256i hi = _mm256_and_si256(_mm256_srl_epi16(h, _mm_cvtsi32_si128(2 * k4)), _mm256_set1_epi8(3));
+    const int8_t *sc = (const int8_t *)(bp + 192) + 8 * n + 2 * k4;
+    const float d = f16v(bp + 208);
+    *s0 = d * (float)sc[0];
+    *s1 = d * (float)sc[1];
+    *c = 0;
+    return _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4));
 }
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * The integer matrix-vector product with AVX2 (gemv_int_scalar.c is the definition).
+ * The integer matrix-vector product with AVX2 and int16 activations (gemv_int_scalar.c is the
+ * definition; gemv_int8_avx2.c takes int8 activations).
  *
  * Each 32-value weight block is widened once to two vectors of 16 int16 and reused for every
  * token: vpmaddwd with the token's int16 activations gives exact int32 partial sums, converted
@@ -39,8 +40,8 @@ RS_AVX2 __attribute__((always_inline)) static inline void tile(const int type, c
             decode_i16(type, row, b, &lo, &hi, &s0, &s1, &off);
             for (int t = 0; t < T; t++) {
                 const int64_t tt = t0 + t;
-                const int16_t *q = a->q + tt * a->cols + b * 32;
-                const float dx = a->d[tt * nb + b];
+                const int16_t *q = a->q16 + tt * a->cols + b * 32;
+                const float dx = a->d[b * a->T + tt];
                 const __m256i p0 = _mm256_madd_epi16(lo, _mm256_loadu_si256((const __m256i *)q));
                 const __m256i p1 = _mm256_madd_epi16(hi, _mm256_loadu_si256((const __m256i *)(q + 16)));
                 if (two_scales) {
@@ -50,7 +51,7 @@ RS_AVX2 __attribute__((always_inline)) static inline void tile(const int type, c
                     acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(p0, p1)), _mm256_set1_ps(s0 * dx),
                                              acc[t]);
                 }
-                if (has_off) offacc[t] += off * a->s[tt * nb + b];
+                if (has_off) offacc[t] += off * a->qsum[b * a->T + tt];
             }
         }
         for (int t = 0; t < T; t++) {

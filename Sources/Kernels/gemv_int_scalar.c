@@ -5,7 +5,8 @@
  * Every supported type is, per block of 32 values, small integers w[k] with
  *     value[k] = scale0 * w[k] + offset   (k < 16)      value[k] = scale1 * w[k] + offset  (k >= 16)
  * so a block's contribution is scale0 * dx * sum(w q)[0,16) + scale1 * dx * sum(w q)[16,32)
- * + offset * sum(x), with the integer sums exact. Only Q6_K has two scales per 32 values.
+ * + offset * dx * sum(q), with the integer sums exact: W . (dx q). Only Q6_K has two scales per
+ * 32 values. Activations are int16 or int8 (rs_qacts).
  */
 #include <string.h>
 
@@ -114,12 +115,17 @@ void rs_gemv_int_scalar(const rs_matmul_job *j, const rs_qacts *a, int64_t T, in
                 float s0, s1, off;
                 block_ints(j->type, row, b, w, &s0, &s1, &off);
                 for (int64_t t = 0; t < tn; t++) {
-                    const int16_t *q = a->q + (t0 + t) * a->cols + b * 32;
+                    const int64_t at = (t0 + t) * a->cols + b * 32;
                     int32_t lo = 0, hi = 0;
-                    for (int k = 0; k < 16; k++) lo += (int32_t)w[k] * q[k];
-                    for (int k = 16; k < 32; k++) hi += (int32_t)w[k] * q[k];
-                    const float dx = a->d[(t0 + t) * nb + b];
-                    acc[t] += (float)lo * (s0 * dx) + (float)hi * (s1 * dx) + off * a->s[(t0 + t) * nb + b];
+                    if (a->q16) {
+                        for (int k = 0; k < 16; k++) lo += (int32_t)w[k] * a->q16[at + k];
+                        for (int k = 16; k < 32; k++) hi += (int32_t)w[k] * a->q16[at + k];
+                    } else {
+                        for (int k = 0; k < 16; k++) lo += (int32_t)w[k] * a->q8[at + k];
+                        for (int k = 16; k < 32; k++) hi += (int32_t)w[k] * a->q8[at + k];
+                    }
+                    const float dx = a->d[b * a->T + t0 + t];
+                    acc[t] += (float)lo * (s0 * dx) + (float)hi * (s1 * dx) + off * a->qsum[b * a->T + t0 + t];
                 }
             }
             for (int64_t t = 0; t < tn; t++) {

@@ -34,24 +34,34 @@ void rs_gemv_rows(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t c
                   int64_t r0, int64_t r1);
 
 /* Activations quantized for the integer matrix-vector kernels: per token and per block of 32
- * values, int16 q[32] with x ~= d * q, and s = the exact fp32 sum of the block (for the
- * per-block offsets of Q4_1 and the K-quants). Token t's blocks start at q + t * cols and
- * d/s + t * (cols / 32). */
+ * values, integers q[32] with x ~= d * q, either int16 (q16, levels 32767) or int8 (q8, levels
+ * 127), and the block's quantized sums: qsum = d * sum(q) and, for Q6_K's two scales per block,
+ * qlo and qhi over values 0-15 and 16-31. The kernels compute W . (d q) exactly as
+ * llama.cpp does: a weight's offset (Q4_1's min, the K-quants' mins) and its bias (the -8 of
+ * Q4_0, -16 of Q5_0, -32 of Q6_K) multiply the quantized sum, so the error of a product is
+ * sum_k w_k e_k, the smallest rounding x to d q allows. (Multiplying offsets by the exact sum
+ * instead leaves sum_k (w_k - offset) e_k: with 8-bit levels about twice the error.)
+ * Token t's integers start at t * cols; the per-block floats are stored block-major, token t of
+ * block b at b * T + t, so that a kernel reads one block's values for up to 8 tokens with one
+ * vector load (each array has 8 readable floats past its end). */
 typedef struct {
-    const int16_t *q;
+    const int16_t *q16;
+    const int8_t *q8;
     const float *d;
-    const float *s;
-    int64_t cols;
+    const float *qsum;
+    const float *qlo, *qhi; /* d * sum of values 0-15, of values 16-31 */
+    int64_t cols, T;
 } rs_qacts;
 
 /* Quantizes T rows of x into the calling thread's buffer (valid until its next call) with
- * `levels` = 32767 (int16) or 127 (8-bit levels, kept to measure what 8 bits cost). */
+ * `levels` = 32767 (int16, q16) or 127 (int8, q8). */
 rs_qacts rs_quantize_acts(const float *x, int64_t ldx, int64_t cols, int64_t T, int levels, int isa);
 
 /* Rows [r0, r1) of y = x W^T for T tokens from quantized activations (gemv_int_*.c). */
 void rs_gemv_int_scalar(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1);
 #if RS_X86
 void rs_gemv_int_avx2(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1);
+void rs_gemv_int8_avx2(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1);
 #endif
 
 #if RS_X86

@@ -266,7 +266,8 @@ static void gemv_int_rows(int isa, const rs_matmul_job *j, const rs_qacts *a, in
                           int64_t r1) {
 #if RS_X86
     if (isa >= RS_ISA_AVX2) {
-        rs_gemv_int_avx2(j, a, T, r0, r1);
+        if (a->q8) rs_gemv_int8_avx2(j, a, T, r0, r1);
+        else rs_gemv_int_avx2(j, a, T, r0, r1);
         return;
     }
 #endif
@@ -278,7 +279,9 @@ int rs_gemv_int_path(const rs_matmul_job *j, const float *x, int64_t ldx, int64_
                      int isa, int levels) {
     if (!rs_int_supported(j->type, cols) || isa < 0 || isa > rs_cpu_plan_native()->isa || T <= 0) return -1;
     if (isa > RS_ISA_AVX2) return -1; /* no AVX-512 integer kernels yet */
+    if (levels != 127 && levels != 32767) return -1;
     const rs_qacts a = rs_quantize_acts(x, ldx, cols, T, levels, isa);
+    if (!a.d) return -1;
     gemv_int_rows(isa, j, &a, T, 0, j->rows);
     return 0;
 }
@@ -286,8 +289,8 @@ int rs_gemv_int_path(const rs_matmul_job *j, const float *x, int64_t ldx, int64_
 const char *rs_gemv_kernel_name(int type, int acts) {
     const int isa = rs_isa();
     if (acts != RS_ACTS_FP32 && rs_int_supported(type, 256))
-        return isa >= RS_ISA_AVX2 ? (acts == RS_ACTS_INT8 ? "int8-levels-avx2" : "int16-avx2")
-                                  : (acts == RS_ACTS_INT8 ? "int8-levels-scalar" : "int16-scalar");
+        return isa >= RS_ISA_AVX2 ? (acts == RS_ACTS_INT8 ? "int8-avx2" : "int16-avx2")
+                                  : (acts == RS_ACTS_INT8 ? "int8-scalar" : "int16-scalar");
     return isa >= RS_ISA_AVX512 ? "fp32-avx512" : isa >= RS_ISA_AVX2 ? "fp32-avx2" : "fp32-scalar";
 }
 
@@ -343,6 +346,7 @@ void rs_matmul_ex(const rs_matmul_job *jobs, int njobs, const float *x, int64_t 
         for (int i = 0; i < njobs; i++) c.int_acts |= rs_int_supported(jobs[i].type, cols);
         /* Quantized once here, on the issuing thread; every task reads the same blocks. */
         if (c.int_acts) c.qa = rs_quantize_acts(x, ldx, cols, n_tokens, acts == RS_ACTS_INT8 ? 127 : 32767, c.isa);
+        if (c.int_acts && !c.qa.d) c.int_acts = 0; /* no memory for the integers: fp32 it is */
     }
     int64_t total_rows = 0;
     for (int i = 0; i < njobs; i++) total_rows += jobs[i].rows;

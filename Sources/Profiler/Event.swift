@@ -45,13 +45,19 @@ public enum Metric: UInt16, Sendable, CaseIterable {
     case radixQueryTokens, radixHitTokens, radixEvictedTokens, radixInsertedTokens
     case promptTokens, generatedTokens, finishedRequests, retractedRequests
     case expertTokens  // `a` = layer, `b` = expert
+    // gauges
+    case runningRequests, queuedRequests, kvPagesUsed, kvPagesTotal, radixNodes, radixCachedPages
+    // counters added later go last, so the raw values `/v1/events` sends stay stable.
     /// Speculative decoding, per verified sequence: `specVerifies` 1, `specDraftTokens` its
     /// drafts, `specAcceptedTokens` the drafts the target accepted (`a` = drafts offered).
     case specVerifies, specDraftTokens, specAcceptedTokens
-    // gauges
-    case runningRequests, queuedRequests, kvPagesUsed, kvPagesTotal, radixNodes, radixCachedPages
 
-    public var isGauge: Bool { rawValue >= Metric.runningRequests.rawValue }
+    public var isGauge: Bool {
+        switch self {
+        case .runningRequests, .queuedRequests, .kvPagesUsed, .kvPagesTotal, .radixNodes, .radixCachedPages: true
+        default: false
+        }
+    }
 }
 
 /// One fixed-size record. Spans are a begin and an end sharing `batch`.

@@ -29,6 +29,9 @@ public struct ChatState: Equatable, Sendable {
     /// Lines scrolled up from the bottom; 0 follows new text.
     public var scrollBack = 0
     public var footer = ""
+    /// Speculative decoding's mean accept length (tokens per verification) over the events the
+    /// panes show; nil when nothing was verified there.
+    public var specAcceptLength: Double?
 
     public init(modelName: String) { self.modelName = modelName }
 

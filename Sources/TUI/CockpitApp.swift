@@ -96,7 +96,11 @@ public final class CockpitApp {
             let from = liveNow &- 60_000_000_000
             let start = events.firstIndex { $0.time >= from } ?? events.count
             let slice = Array(events[start...].suffix(40_000))
-            if slice != frame.events { frame.events = slice }
+            if slice != frame.events {
+                frame.events = slice
+                let accept = Self.specAcceptLength(slice)
+                if accept != frame.chat.specAcceptLength { frame.chat.specAcceptLength = accept }
+            }
         }
         let status = source.status
         if status != frame.status { frame.status = status }
@@ -108,6 +112,16 @@ public final class CockpitApp {
         if shape != frame.shape { frame.shape = shape }
         if source.pageSize != frame.pageSize { frame.pageSize = source.pageSize }
         drainStream()
+    }
+
+    /// Tokens per verification over `events` (the speculative counters only, so the slice is
+    /// not summed whole every frame).
+    static func specAcceptLength(_ events: [Event]) -> Double? {
+        var verifies: Int64 = 0, accepted: Int64 = 0
+        for e in events where e.kind == .counter {
+            if e.metric == .specVerifies { verifies += e.value } else if e.metric == .specAcceptedTokens { accepted += e.value }
+        }
+        return verifies > 0 ? Double(verifies + accepted) / Double(verifies) : nil
     }
 
     func drainStream() {

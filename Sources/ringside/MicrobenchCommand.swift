@@ -23,18 +23,29 @@ struct Microbench: ParsableCommand {
     var json = false
     @Flag(name: .customLong("fp32-activations"), help: "Decode with fp32 activations instead of int16-quantized ones.")
     var fp32Activations = false
+    @Option(name: .long, help: "Decode activations: int16 (the default), int8 or fp32.")
+    var activations: String?
     @Option(name: .long, help: "Run narrower kernels than the CPU allows: scalar, avx2 or avx512.")
     var isa: String?
     @Flag(name: .long, help: "Time the model's tokenizer encoding 100 kB of mixed text instead.")
     var tokenizer = false
+    @Option(name: .customLong("step-widths"), parsing: .upToNextOption,
+            help: "Time one decode step of each of these many tokens (a speculative verification's width) after a --pp prompt, logits for all, instead.")
+    var stepWidths: [Int] = []
+    @Option(name: .customLong("gemv-max-tokens"), help: "With --step-widths: products of at most this many tokens take the matrix-vector kernels, wider ones panels + sgemm (default: the engine's).")
+    var gemvMaxTokens: Int?
 
     func run() throws {
         if moe { return try runMoE() }
         if tokenizer { return try runTokenizer() }
         if let isa { do { try KernelPath.lowerISA(to: isa) } catch { throw CLIError(error.description) } }
+        if let activations, ActivationFormat(rawValue: activations) == nil {
+            throw CLIError("--activations takes int16, int8 or fp32, not '\(activations)'")
+        }
         let loaded = try options.load()
+        if !stepWidths.isEmpty { return try runStepWidths(loaded) }
         let m = loaded.model
-        let activations: ActivationFormat = fp32Activations ? .fp32 : .int16
+        let activations: ActivationFormat = fp32Activations ? .fp32 : self.activations.flatMap(ActivationFormat.init(rawValue:)) ?? .standard
         let kernels = KernelPath.current(weightType: KernelPath.dominantType(atPath: loaded.path), activations: activations)
         if !json { print(kernels.summary) }
         let rates = try ForwardBench(promptTokens: promptTokens, decodeTokens: decodeTokens, repetitions: repetitions)
@@ -50,6 +61,28 @@ struct Microbench: ParsableCommand {
 }
 
 extension Microbench {
+    /// What a step of k tokens costs against a step of one (`StepWidthBench`).
+    func runStepWidths(_ loaded: LoadedModel) throws {
+        guard stepWidths.allSatisfy({ $0 >= 1 && $0 <= 256 }) else { throw CLIError("--step-widths takes widths in 1...256") }
+        if let g = gemvMaxTokens {
+            guard g >= 1 else { throw CLIError("--gemv-max-tokens must be >= 1") }
+            KernelPath.matrixVectorMaxTokens = g
+        }
+        let m = loaded.model
+        let activations: ActivationFormat = fp32Activations ? .fp32 : .int16
+        let kernels = KernelPath.current(weightType: KernelPath.dominantType(atPath: loaded.path), activations: activations)
+        let bench = StepWidthBench(widths: stepWidths, context: promptTokens, steps: max(8, decodeTokens / 8), repetitions: repetitions)
+        let rows = try bench.run(m, activations: activations)
+        if json {
+            let items = rows.map { "{\"tokens\":\($0.tokens),\"ms\":\($0.ms),\"cpu_ms\":\($0.cpuMs)}" }
+            print("{\"model\":\"\(m.info.name)\",\"context\":\(promptTokens),\"steps\":[\(items.joined(separator: ","))]}")
+            return
+        }
+        print(kernels.summary)
+        print("\(m.info.name), context \(promptTokens), \(bench.steps) steps per width, median of \(repetitions)")
+        for line in StepWidthBench.lines(rows) { print(line) }
+    }
+
     /// One MoE layer (hidden 2048, 256 experts of 512, top-8 in 4 of 8 groups, bf16) on random
     /// tokens: the median time of each path, and the ratios the MoE issue asks about.
     func runMoE() throws {

@@ -39,6 +39,7 @@ struct BenchFiguresTests {
         let p = KernelPath.current(weightType: .q4_1)
         #expect(["scalar", "avx2", "avx512"].contains(p.isa))
         #expect(p.decodeKernel.hasPrefix("int16-") && p.decodeKernel.hasSuffix("(Q4_1)"))
+        #expect(KernelPath.current(weightType: .q4_1, activations: .int8).decodeKernel.hasPrefix("int8-"))
         #expect(p.threads >= 1)
         #expect(KernelPath.current(weightType: .q4_1, activations: .fp32).decodeKernel.hasPrefix("fp32-"))
     }

@@ -27,6 +27,18 @@ struct MicrobenchPartsTests {
         }
     }
 
+    @Test func stepWidthBenchTimesEachWidthAndRollsBack() throws {
+        let loaded = try LoadedModel(path: ModelCatalog().resolve("tiny-ring"))
+        let rows = try StepWidthBench(widths: [1, 4, 2], context: 20, steps: 2, repetitions: 1).run(loaded.model, activations: .int16)
+        #expect(rows.map(\.tokens) == [1, 4, 2])
+        #expect(rows.allSatisfy { $0.ms > 0 && $0.ms.isFinite && $0.cpuMs >= 0 })
+        let lines = StepWidthBench.lines(rows)
+        #expect(lines.count == 4 && lines[1].hasPrefix("     1 ") && lines[1].contains("1.00"))
+        // Rolled back after every step: a context at the model's limit still takes each width.
+        let ctx = loaded.model.info.contextLength
+        #expect(throws: Never.self) { try StepWidthBench(widths: [4], context: ctx - 4, steps: 3, repetitions: 1).run(loaded.model, activations: .int16) }
+    }
+
     @Test func moeRowRatiosAndLine() {
         let row = MoETable.Row(tokens: 16, ms: [.grouped: 2, .dense: 8, .naive: 3])
         #expect(row.naiveOverGrouped == 1.5)

@@ -40,7 +40,7 @@ struct AttentionKernelTests {
                             k_cache: kp.baseAddress, v_cache: vp.baseAddress, kv_stride: Int64(kvHeads * hd),
                             slots: sp.baseAddress, tok_slot_off: op.baseAddress, tok_kv_begin: bp.baseAddress,
                             tok_kv_end: ep.baseAddress, n_tokens: Int32(tokens), n_head: Int32(heads), n_kv: Int32(kvHeads),
-                            head_dim: Int32(hd), scale: scale, softcap: softcap)
+                            head_dim: Int32(hd), scale: scale, softcap: softcap, tok_tree_mask: nil)
                         rs_attention(&args)
                     }
                 } }

@@ -3,10 +3,10 @@ import Foundation
 import Kernels
 import Testing
 
-/// The integer matrix-vector kernels (activations quantized per block of 32) on every path this
-/// CPU can run, against a double-precision product of the dequantized weights and the exact
-/// fp32 activations. The bound is the activation quantization error itself, so a wrong scale,
-/// nibble or offset anywhere fails.
+/// The integer matrix-vector kernels (activations quantized per block of 32 to int8 or int16) on
+/// every path this CPU can run, against a double-precision product of the dequantized weights
+/// and the exact fp32 activations. The bound is the activation quantization error itself,
+/// sum |w| * amax / levels / 2 per block, so a wrong scale, nibble or offset anywhere fails.
 @Suite("integer decode kernels")
 struct IntegerDecodeTests {
     static let types: [GGMLType] = [.q4_0, .q4_1, .q5_0, .q8_0, .q4_K, .q5_K, .q6_K]
@@ -98,6 +98,43 @@ struct IntegerDecodeTests {
         }
     }
 
+    /// Both quantizers give the same integers and every kernel computes W . (d q), so the AVX2
+    /// kernels (int8 through vpmaddubsw, int16 through vpmaddwd) equal the plain-C definition up
+    /// to fp32 summation order: a far tighter bound than the quantization error above, which
+    /// catches a bias or offset taken from the wrong sum, or Q6_K's scales on the wrong half.
+    @Test("AVX2 integer kernels equal the scalar definition", ForcedISA.avx2.trait, arguments: types, [Int32(127), Int32(32767)])
+    func avx2EqualsScalar(type: GGMLType, levels: Int32) {
+        var rng = SeededGenerator(seed: UInt64(type.rawValue) * 31 + UInt64(levels))
+        let rows = 29, cols = type.blockValues == 256 ? 512 : 160
+        let w = MatmulTests.randomMatrix(type: type, rows: rows, cols: cols, rng: &rng)
+        for tokens in [1, 3, 4, 6] {
+            let x: [Float] = (0 ..< tokens * cols).map { i in (rng.nextUnit() * 2 - 1) * Float(1 << ((i / 32) % 5)) }
+            var out: [[Float]] = []
+            var magnitude = [Double](repeating: 0, count: tokens * rows)
+            w.withUnsafeBytes { wb in
+                let m = WeightMatrix(type: type, data: wb.baseAddress!, rows: rows, cols: cols)
+                var deq = [Float](repeating: 0, count: cols)
+                for r in 0 ..< rows {
+                    deq.withUnsafeMutableBufferPointer { m.dequantizeRow(r, into: $0.baseAddress!) }
+                    for t in 0 ..< tokens { magnitude[t * rows + r] = (0 ..< cols).reduce(0) { $0 + abs(Double(deq[$1]) * Double(x[t * cols + $1])) } }
+                }
+                for isa in [Int32(RS_ISA_SCALAR), Int32(RS_ISA_AVX2)] {
+                    var y = [Float](repeating: 0, count: tokens * rows)
+                    x.withUnsafeBufferPointer { xb in
+                        y.withUnsafeMutableBufferPointer { yb in
+                            var job = rs_matmul_job(type: Int32(type.rawValue), w: wb.baseAddress, row_bytes: Int64(m.rowBytes), rows: Int64(rows),
+                                                    y: yb.baseAddress, ldy: Int64(rows), accumulate: 0)
+                            #expect(rs_gemv_int_path(&job, xb.baseAddress, Int64(cols), Int64(cols), Int64(tokens), isa, levels) == 0)
+                        }
+                    }
+                    out.append(y)
+                }
+            }
+            let worst = (0 ..< tokens * rows).map { abs(Double(out[0][$0]) - Double(out[1][$0])) / (2e-6 * magnitude[$0] + 1e-6) }.max()!
+            #expect(worst <= 1, "\(type) levels \(levels) \(tokens) tokens: AVX2 is \(worst)x the rounding bound from the scalar result")
+        }
+    }
+
     @Test("the default matmul takes the integer path", arguments: types)
     func viaMatmul(type: GGMLType) {
         var rng = SeededGenerator(seed: 5)
@@ -131,6 +168,7 @@ struct IntegerDecodeTests {
         job.type = Int32(GGMLType.q4_1.rawValue)
         #expect(rs_gemv_int_path(&job, nil, 33, 33, 1, Int32(RS_ISA_SCALAR), 32767) == -1)
         #expect(rs_gemv_int_path(&job, nil, 32, 32, 1, Int32(RS_ISA_AVX512) + 1, 32767) == -1)
+        #expect(rs_gemv_int_path(&job, nil, 32, 32, 1, Int32(RS_ISA_SCALAR), 255) == -1, "levels other than int8's and int16's")
     }
 }
 

@@ -1,4 +1,5 @@
 import Testing
+import Profiler
 @testable import TUI
 
 @Suite("screen buffer and chat layout")
@@ -49,6 +50,26 @@ struct ScreenBufferTests {
         #expect(lines[10].contains("› next question"))
         // Inside the border, after "› ", four characters in.
         #expect(cursor?.y == 10 && cursor?.x == 1 + 2 + 4)
+    }
+
+    @Test func statusLineShowsTheMeanAcceptLength() {
+        var s = ChatState(modelName: "SmolLM2")
+        s.generating = true
+        #expect(!chat(s, width: 60, height: 8).0.lines[0].contains("accept"))
+        // Two verifications: 3 + 1 accepted drafts, so (2 + 4) / 2 tokens each.
+        let t: UInt64 = 1_000
+        let events = [
+            Event(time: t, kind: .counter, lane: .host, metric: .specVerifies, value: 1),
+            Event(time: t, kind: .counter, lane: .host, metric: .specDraftTokens, value: 7),
+            Event(time: t, kind: .counter, lane: .host, metric: .specAcceptedTokens, value: 3, a: 7),
+            Event(time: t + 5, kind: .counter, lane: .host, metric: .generatedTokens, value: 9),
+            Event(time: t + 9, kind: .counter, lane: .host, metric: .specVerifies, value: 1),
+            Event(time: t + 9, kind: .counter, lane: .host, metric: .specAcceptedTokens, value: 1, a: 7),
+        ]
+        s.specAcceptLength = CockpitApp.specAcceptLength(events)
+        #expect(s.specAcceptLength == 3)
+        #expect(chat(s, width: 60, height: 8).0.lines[0].contains("chat · SmolLM2 · generating… · accept 3.00"))
+        #expect(CockpitApp.specAcceptLength(Array(events[3 ..< 4])) == nil)
     }
 
     @Test func scrollingKeepsTheViewWhileNewTextArrives() {

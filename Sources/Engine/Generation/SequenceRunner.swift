@@ -28,7 +28,7 @@ public final class SequenceRunner: @unchecked Sendable {
     /// Longest prefill chunk per forward pass (bounds activation memory).
     public var chunkSize = 512
     /// Activations of the decode products; `.fp32` to match an fp32 reference to 1e-3.
-    public var activations = ActivationFormat.int16
+    public var activations = ActivationFormat.standard
 
     public init(model: any LanguageModel, kvTokens: Int? = nil, pageSize: Int = 16) {
         self.model = model
@@ -82,5 +82,17 @@ public final class SequenceRunner: @unchecked Sendable {
         }
         length = newLength
         return logits
+    }
+
+    /// Forgets every position from `newLength` on (a verification's rejected drafts); pages
+    /// wholly past it go back to the pool.
+    public func truncate(to newLength: Int) {
+        precondition(newLength >= 0 && newLength <= length)
+        length = newLength
+        let keep = (newLength + cache.pageSize - 1) / cache.pageSize
+        if pages.count > keep {
+            cache.allocator.release(pages[keep...])
+            pages.removeSubrange(keep...)
+        }
     }
 }

@@ -15,6 +15,9 @@ public struct ForwardBatch: @unchecked Sendable {
         public var slotRow: Int
         /// Logits for every token (verification, scoring) instead of only the last.
         public var allLogits: Bool
+        /// A draft tree (`appendTree`): token i sits at row position `kvLength - tokenCount + i`
+        /// but sees only the prefix before the root and its own ancestors (`treeMasks`).
+        public var tree = false
     }
 
     public private(set) var tokens: [Int32] = []
@@ -25,6 +28,10 @@ public struct ForwardBatch: @unchecked Sendable {
     /// Base of the request-to-token table the sequences' `slotRow`s index into.
     public var slotTable: UnsafePointer<Int32>
     public private(set) var logitRowCount = 0
+    /// Per token, when a sequence of the batch is a tree: bit i set means the token sees row
+    /// position root + i of its sequence (its ancestors and itself); 0 for tokens not in a
+    /// tree. Empty when no sequence is a tree.
+    public private(set) var treeMasks: [UInt64] = []
 
     public init(slotTable: UnsafePointer<Int32>) {
         self.slotTable = slotTable
@@ -38,6 +45,7 @@ public struct ForwardBatch: @unchecked Sendable {
         positions.removeAll(keepingCapacity: true)
         outSlots.removeAll(keepingCapacity: true)
         sequences.removeAll(keepingCapacity: true)
+        treeMasks.removeAll(keepingCapacity: true)
         logitRowCount = 0
     }
 
@@ -63,5 +71,29 @@ public struct ForwardBatch: @unchecked Sendable {
         }
         sequences.append(Sequence(tokenStart: start, tokenCount: newTokens.count, kvLength: p, slotRow: slotRow, allLogits: allLogits))
         logitRowCount += allLogits ? newTokens.count : 1
+        if !treeMasks.isEmpty { for _ in 0 ..< newTokens.count { treeMasks.append(0) } }
+    }
+
+    /// Adds a draft tree over a sequence whose newest token is the root: `tokens[0]` (the root)
+    /// at position `rootPosition`, and node i > 0 a child of `parents[i]` (< i), at position
+    /// `rootPosition + depth(i)`. Node i's KV goes to row position `rootPosition + i`, whose slot
+    /// must be in the slot table; it sees the positions before the root and its ancestors.
+    /// Logits come for every node. At most 64 nodes.
+    public mutating func appendTree(tokens newTokens: some Collection<Int32>, parents: some Collection<Int>,
+                                    rootPosition: Int, slotRow: Int) {
+        precondition(newTokens.count == parents.count && newTokens.count <= 64 && !newTokens.isEmpty)
+        if treeMasks.isEmpty { for _ in 0 ..< tokens.count { treeMasks.append(0) } }
+        let start = tokens.count
+        for (i, (t, parent)) in zip(newTokens, parents).enumerated() {
+            precondition(i == 0 || (parent >= 0 && parent < i), "a tree node's parent comes before it")
+            let depth = i == 0 ? 0 : Int(positions[start + parent]) - rootPosition + 1
+            tokens.append(t)
+            positions.append(Int32(rootPosition + depth))
+            outSlots.append(slotTable[slotRow + rootPosition + i])
+            treeMasks.append((i == 0 ? 0 : treeMasks[start + parent]) | (1 << UInt64(i)))
+        }
+        sequences.append(Sequence(tokenStart: start, tokenCount: newTokens.count, kvLength: rootPosition + newTokens.count,
+                                  slotRow: slotRow, allLogits: true, tree: true))
+        logitRowCount += newTokens.count
     }
 }

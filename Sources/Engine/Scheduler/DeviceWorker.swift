@@ -18,7 +18,7 @@ final class DeviceWorker: @unchecked Sendable {
 
     private let activations: ActivationFormat
 
-    init(model: any LanguageModel, cache: KVCache, rows: Int, recorder: Recorder, activations: ActivationFormat = .int16) {
+    init(model: any LanguageModel, cache: KVCache, rows: Int, recorder: Recorder, activations: ActivationFormat = .standard) {
         self.model = model
         self.activations = activations
         moe = model as? any MixtureOfExperts

@@ -73,7 +73,7 @@ final class Scheduler: @unchecked Sendable {
         slots = ReqToTokenPool(rows: config.maxRunningRequests, maxContext: min(info.contextLength, cache.slotCount) + config.pageSize)
         tree = config.radixCache ? RadixCache(pageSize: config.pageSize) : nil
         device = DeviceWorker(model: loaded.model, cache: cache, rows: config.maxRunningRequests, recorder: recorder,
-                              activations: config.fp32Activations ? .fp32 : .int16)
+                              activations: config.fp32Activations ? .fp32 : .standard)
         recorder.enabled = config.recordEvents
         drafter = config.speculative.map { NgramDrafter(minWindow: $0.ngramMinMatchWindow, maxWindow: $0.ngramMaxMatchWindow) }
         gate = SpeculationGate(maxBatch: config.maxRunningRequests)

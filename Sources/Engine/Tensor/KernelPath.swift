@@ -33,7 +33,7 @@ public struct KernelPath: Sendable, Codable, Equatable {
     }
 
     /// The path now, for weights of `weightType` decoded with `activations`.
-    public static func current(weightType: GGMLType, activations: ActivationFormat = .int16) -> KernelPath {
+    public static func current(weightType: GGMLType, activations: ActivationFormat = .standard) -> KernelPath {
         let f = rs_cpu_features_current().pointee
         let brand = withUnsafeBytes(of: f.brand) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         rs_pool_start(0)

@@ -66,10 +66,10 @@ typedef struct {
 void rs_matmul(const rs_matmul_job *jobs, int njobs, const float *x, int64_t ldx, int64_t cols,
                int64_t n_tokens);
 
-/* How the matrix-vector path (few tokens) takes its activations. INT16 quantizes them per block
- * of 32 to int16 and runs integer dot products (the default: faster, and greedy ids stay those of
- * the fp32 path); FP32 multiplies fp32 activations with dequantized weights, which matches an
- * fp32 reference to 1e-3; INT8 uses 8-bit levels in the same kernels (to measure the loss). */
+/* How the matrix-vector path (few tokens) takes its activations. INT8 and INT16 quantize them per
+ * block of 32 (to int8 as llama.cpp does, or to int16) and run integer dot products: int8 packs
+ * twice the products per instruction, int16 rounds 256 times finer; FP32 multiplies fp32
+ * activations with dequantized weights, which matches an fp32 reference to 1e-3. */
 enum { RS_ACTS_FP32 = 0, RS_ACTS_INT16 = 1, RS_ACTS_INT8 = 2 };
 
 /* The calling thread's mode for rs_matmul; returns the previous one. Threads start at INT16. */
@@ -83,12 +83,13 @@ void rs_matmul_ex(const rs_matmul_job *jobs, int njobs, const float *x, int64_t 
 /* 1 when the integer path computes this weight type at this width (else it uses fp32). */
 int rs_int_supported(int type, int64_t cols);
 
-/* Tests: the whole job through the integer kernels of `isa` with `levels` (32767 or 127), on
- * the calling thread. Returns 0, or -1 if the type, width or ISA is not available here. */
+/* Tests: the whole job through the integer kernels of `isa` with `levels` (32767: int16, 127:
+ * int8), on the calling thread. Returns 0, or -1 if the type, width, levels or ISA is not
+ * available here. */
 int rs_gemv_int_path(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T,
                      int isa, int levels);
 
-/* Which matrix-vector kernel a type takes now with `acts`: "int16-avx2", "fp32-avx512", ... */
+/* Which matrix-vector kernel a type takes now with `acts`: "int8-avx2", "fp32-avx512", ... */
 const char *rs_gemv_kernel_name(int type, int acts);
 
 /* Token counts up to this use the matrix-vector path. */
@@ -133,9 +134,13 @@ typedef struct {
     int32_t n_tokens, n_head, n_kv, head_dim;
     float scale;
     float softcap;               /* 0: none; else scores = softcap * tanh(scores / softcap) */
+    /* NULL, or per query token: positions tok_kv_end + i it sees as well, for each bit i set (a
+     * token of a draft tree sees the prefix [begin, end) and its tree ancestors and itself). */
+    const uint64_t *tok_tree_mask;
 } rs_attention_args;
 
-/* Causal softmax attention over a paged KV cache, grouped-query, online softmax. */
+/* Causal softmax attention over a paged KV cache, grouped-query, online softmax; with a tree
+ * mask, each token's visible positions are its prefix plus the ones its mask names. */
 void rs_attention(const rs_attention_args *args);
 
 /* ---- elementwise ---------------------------------------------------------------------- */

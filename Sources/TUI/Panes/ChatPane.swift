@@ -1,3 +1,5 @@
+import Foundation
+
 /// The chat as one pane of the cockpit: the transcript, a divider with the last answer's
 /// speed, and the input line.
 public enum ChatPane {
@@ -5,7 +7,8 @@ public enum ChatPane {
     @discardableResult
     public static func render(into buf: inout ScreenBuffer, rect: Rect, theme: Theme, state s: ChatState) -> (x: Int, y: Int)? {
         let p = PaneStyle(theme)
-        let status = s.generating ? "generating…" : "ready"
+        var status = s.generating ? "generating…" : "ready"
+        if let a = s.specAcceptLength { status += String(format: " · accept %.2f", a) }
         let inner = p.frame(&buf, rect, pane: .chat, boxKey: "chat_box", title: "chat · \(s.modelName) · \(status)")
         guard inner.width >= 8, inner.height >= 3 else { return nil }
         let lines = ChatView.transcript(s, width: inner.width, theme: theme)
