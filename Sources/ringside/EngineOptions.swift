@@ -33,6 +33,9 @@ struct EngineOptions: ParsableArguments {
     var ngramMinWindow = SpeculativeConfig().ngramMinMatchWindow
     @Option(name: .customLong("speculative-ngram-max-match-window-size"), help: "Longest suffix the n-gram drafter matches.")
     var ngramMaxWindow = SpeculativeConfig().ngramMaxMatchWindow
+    @Option(name: .customLong("speculative-ngram-max-bfs-breadth"),
+            help: "Most children a node of an n-gram draft tree keeps: 1 drafts chains, more merges several earlier matches into a tree verified in one pass.")
+    var ngramMaxBreadth = SpeculativeConfig().ngramMaxBreadth
 
     func validate() throws {
         if let a = speculativeAlgorithm {
@@ -48,6 +51,9 @@ struct EngineOptions: ParsableArguments {
         }
         guard ngramMinWindow >= 1, ngramMaxWindow >= ngramMinWindow else {
             throw ValidationError("--speculative-ngram-min-match-window-size must be >= 1 and <= --speculative-ngram-max-match-window-size")
+        }
+        guard ngramMaxBreadth >= 1, ngramMaxBreadth <= 64 else {
+            throw ValidationError("--speculative-ngram-max-bfs-breadth must be in 1...64")
         }
         if let t = kvCacheTokens, t < pageSize { throw ValidationError("--kv-cache-tokens must hold at least one page (\(pageSize) tokens)") }
         guard pageSize >= 1, pageSize <= 1024 else { throw ValidationError("--page-size must be in 1...1024") }
@@ -70,7 +76,8 @@ struct EngineOptions: ParsableArguments {
         c.fp32Activations = fp32Activations
         if let a = speculativeAlgorithm, let algorithm = SpeculativeConfig.Algorithm(rawValue: a.lowercased()) {
             c.speculative = SpeculativeConfig(algorithm: algorithm, numDraftTokens: speculativeNumDraftTokens,
-                                              ngramMinMatchWindow: ngramMinWindow, ngramMaxMatchWindow: ngramMaxWindow)
+                                              ngramMinMatchWindow: ngramMinWindow, ngramMaxMatchWindow: ngramMaxWindow,
+                                              ngramMaxBreadth: ngramMaxBreadth)
         }
         return c
     }

@@ -69,7 +69,7 @@ extension Microbench {
             KernelPath.matrixVectorMaxTokens = g
         }
         let m = loaded.model
-        let activations: ActivationFormat = fp32Activations ? .fp32 : .int16
+        let activations: ActivationFormat = fp32Activations ? .fp32 : self.activations.flatMap(ActivationFormat.init(rawValue:)) ?? .standard
         let kernels = KernelPath.current(weightType: KernelPath.dominantType(atPath: loaded.path), activations: activations)
         let bench = StepWidthBench(widths: stepWidths, context: promptTokens, steps: max(8, decodeTokens / 8), repetitions: repetitions)
         let rows = try bench.run(m, activations: activations)

@@ -17,6 +17,8 @@ final class LookbackModel: LanguageModel, @unchecked Sendable {
     private var storage = UnsafeMutablePointer<Float>.allocate(capacity: 1)
     private var capacity = 1
     private(set) var misplaced = 0
+    /// Draft trees (not chains) among the sequences it ran.
+    private(set) var treesSeen = 0
 
     init(vocabSize: Int, lag: Int = 6, twistEvery: Int = 13) {
         info = ModelInfo(architecture: "lookback", name: "lookback", vocabSize: vocabSize, contextLength: 4096,
@@ -57,9 +59,15 @@ final class LookbackModel: LanguageModel, @unchecked Sendable {
         }
         var row = 0
         for s in batch.sequences {
+            if s.tree { treesSeen += 1 }
             for k in (s.allLogits ? 0 : s.tokenCount - 1) ..< s.tokenCount {
                 let l = Int(batch.positions[s.tokenStart + k])
-                let slot = { (p: Int) in Int(batch.slotTable[s.slotRow + p]) }
+                // In a draft tree, positions from the root on are the node's ancestors (its
+                // mask's bits, in depth order) at their own row positions.
+                let root = s.kvLength - s.tokenCount
+                let mask = s.tree ? batch.treeMasks[s.tokenStart + k] : 0
+                let path = (0 ..< 64).filter { mask & (1 << UInt64($0)) != 0 }
+                let slot = { (p: Int) in Int(batch.slotTable[s.slotRow + (s.tree && p >= root ? root + path[p - root] : p)]) }
                 for p in 0 ... l where values[slot(p)] != Float(p) { misplaced += 1 }
                 let source = Int32(keys[slot(l >= lag ? l - lag : l)])
                 storage[row * v + Int(Self.next(source: source, position: l, twistEvery: twistEvery))] = 20
@@ -122,6 +130,78 @@ struct NgramDrafterTests {
     }
 }
 
+@Suite("n-gram draft trees")
+struct NgramTreeTests {
+    func propose(_ seq: [Int32], min: Int = 1, max: Int = 4, breadth: Int = 2, limit: Int = 5) -> (tokens: [Int32], parents: [Int]) {
+        var d = NgramTree(minWindow: min, maxWindow: max, breadth: breadth)
+        var tokens: [Int32] = [seq.last!], parents = [-1]
+        let k = d.propose(prompt: Array(seq.prefix(3)), output: Array(seq.dropFirst(3)), limit: limit, tokens: &tokens, parents: &parents)
+        #expect(k == tokens.count - 1 && k == parents.count - 1)
+        return (Array(tokens.dropFirst()), Array(parents.dropFirst()))
+    }
+
+    @Test func theLongestMatchIsTheTrunkAndOthersBranchOff() {
+        // [0, 3] matched at 3...4 (then 7 8 0 3); [3] alone at 0 (then 5 6 ...).
+        let seq: [Int32] = [3, 5, 6, 0, 3, 7, 8, 0, 3]
+        let t = propose(seq)
+        #expect(t.tokens == [7, 8, 0, 3, 5])
+        #expect(t.parents == [0, 1, 2, 3, 0])
+        // One child per node: the trunk alone, as the chain drafter would give.
+        #expect(propose(seq, breadth: 1).tokens == [7, 8, 0, 3])
+        #expect(propose(seq, limit: 2).tokens == [7, 8])
+        #expect(propose(seq, min: 2).tokens == [7, 8, 0, 3])
+    }
+
+    @Test func agreeingMatchesShareNodes() {
+        // Three earlier [1]s, two followed by 2 9 1 and one by 4 9 1: the shared path weighs
+        // twice the other, so it is taken whole before the branch.
+        let seq: [Int32] = [1, 2, 9, 1, 4, 9, 1, 2, 9, 1]
+        let t = propose(seq, max: 1, limit: 4)
+        #expect(t.tokens == [2, 9, 1, 4])
+        #expect(t.parents == [0, 1, 2, 0])
+    }
+
+    @Test func nothingWithoutARepeat() {
+        #expect(propose([1, 2, 3, 4]).tokens.isEmpty)
+    }
+}
+
+@Suite("draft counts from step costs")
+struct StepCostsTests {
+    @Test func expectedTokensAreTheGeometricSum() {
+        #expect(StepCosts.expectedTokens(drafts: 0, rate: 0.9) == 1)
+        #expect(abs(StepCosts.expectedTokens(drafts: 3, rate: 0.5) - 1.875) < 1e-12)
+        #expect(StepCosts.expectedTokens(drafts: 7, rate: 1) == 8)
+    }
+
+    @Test func unmeasuredWidthsComeFromTheNearestMeasuredOnes() {
+        var c = StepCosts(maxWidth: 16)
+        #expect(c.cost(5) == 2, "the prior: a quarter of a step per extra token")
+        c.record(width: 1, seconds: 0.010)
+        c.record(width: 4, seconds: 0.016)
+        c.record(width: 8, seconds: 0.030)
+        #expect(abs(c.cost(6) - 0.023) < 1e-12, "between 4 and 8")
+        #expect(abs(c.cost(12) - 0.030 * 3.75 / 2.75) < 1e-12, "past the widest, at the prior's slope")
+        c.record(width: 8, seconds: 0.040)
+        #expect(abs(c.cost(8) - 0.032) < 1e-12, "a running mean")
+    }
+
+    @Test func draftsAreOfferedWhereTheyPay() {
+        // Integer-kernel-like costs: 4 tokens cost 1.5 steps, 5 to 8 tokens 2.8.
+        var c = StepCosts(maxWidth: 16)
+        for (w, s) in [(1, 1.0), (2, 1.2), (3, 1.35), (4, 1.5), (5, 2.6), (6, 2.7), (7, 2.75), (8, 2.8)] { c.record(width: w, seconds: s) }
+        // Alone: good drafts fill the tile or both; poor ones are not worth a token.
+        #expect(c.bestDrafts(available: 7, rate: 0.99, width: 1, tokens: 1) == 7)
+        #expect(c.bestDrafts(available: 7, rate: 0.95, width: 1, tokens: 1) == 3, "one tile beats two at 0.95")
+        #expect(c.bestDrafts(available: 7, rate: 0.7, width: 1, tokens: 1) == 3)
+        #expect(c.bestDrafts(available: 7, rate: 0.1, width: 1, tokens: 1) == 0)
+        #expect(c.bestDrafts(available: 2, rate: 0.95, width: 1, tokens: 1) == 2, "no more than the drafter found")
+        // Beside a request verifying 4 tokens (5 so far with this one's own: a second tile is
+        // open), 3 drafts fill it.
+        #expect(c.bestDrafts(available: 7, rate: 0.7, width: 5, tokens: 3.5) == 3)
+    }
+}
+
 @Suite("speculation gate")
 struct SpeculationGateTests {
     @Test func triesBothModesThenKeepsTheFasterAndStillExplores() {
@@ -143,6 +223,39 @@ struct SpeculationGateTests {
         first = g.shouldSpeculate(decoders: 8)
         #expect(!first)
     }
+
+    /// Probes that confirm the choice come ever less often (up to 16x the interval); one that
+    /// overturns it brings the interval back.
+    @Test func confirmedProbesBackOff() {
+        var g = SpeculationGate(maxBatch: 4, exploreEvery: 4)
+        _ = g.shouldSpeculate(decoders: 1)
+        g.record(speculative: true, decoders: 1, tokens: 2, seconds: 0.04)   // 50 tok/s
+        _ = g.shouldSpeculate(decoders: 1)
+        g.record(speculative: false, decoders: 1, tokens: 1, seconds: 0.01)  // 100 tok/s
+        /// Steps until the next probe, feeding each step's mode its usual rate.
+        func stepsToProbe() -> Int {
+            for n in 1 ... 1000 {
+                let spec = g.shouldSpeculate(decoders: 1)
+                g.record(speculative: spec, decoders: 1, tokens: spec ? 2 : 1, seconds: spec ? 0.04 : 0.01)
+                if spec { return n }
+            }
+            return -1
+        }
+        var waits: [Int] = []
+        for _ in 0 ..< 6 { waits.append(stepsToProbe()) }
+        #expect(waits == [4, 8, 16, 32, 64, 64])
+        // Speculation turns fast (drafts start matching): the next probe overturns the choice.
+        for _ in 0 ..< 63 {
+            let spec = g.shouldSpeculate(decoders: 1)
+            g.record(speculative: spec, decoders: 1, tokens: 1, seconds: 0.01)
+        }
+        let probe = g.shouldSpeculate(decoders: 1)
+        #expect(probe, "the 64th step probes speculation")
+        for _ in 0 ..< 20 { g.record(speculative: true, decoders: 1, tokens: 8, seconds: 0.02) }
+        var plainProbes: [Int] = []
+        for n in 1 ... 10 where !g.shouldSpeculate(decoders: 1) { plainProbes.append(n) }
+        #expect(plainProbes == [4, 8], "speculation is kept, plain decoding probed every 4 steps again")
+    }
 }
 
 @Suite("speculative decoding", .serialized)
@@ -150,9 +263,10 @@ struct SpeculativeTests {
     static let smol = Result { try LoadedModel(path: TestModels.smolPath.get()) }
     static let ring = Result { try LoadedModel(path: ModelCatalog().resolve("tiny-ring")) }
 
-    static func ngram(gate: Bool = false, draftTokens: Int = 8) -> SpeculativeConfig {
-        var s = SpeculativeConfig(numDraftTokens: draftTokens)
+    static func ngram(gate: Bool = false, draftTokens: Int = 8, breadth: Int = 1) -> SpeculativeConfig {
+        var s = SpeculativeConfig(numDraftTokens: draftTokens, ngramMaxBreadth: breadth)
         s.measuredGate = gate
+        s.draftsByCost = gate
         return s
     }
 
@@ -162,16 +276,16 @@ struct SpeculativeTests {
         return (requests.indices.map { got[$0]! }, SpecCounts(collector.stop()))
     }
 
-    @Test("chains of drafts verified under a crowded pool keep every request's output exact",
-          arguments: [(true, true), (false, true), (true, false)])
-    func lookbackUnderPressure(radix: Bool, overlap: Bool) async throws {
+    @Test("drafts verified under a crowded pool keep every request's output exact (chains, and trees of breadth 3)",
+          arguments: [(true, true, 1), (false, true, 1), (true, false, 1), (true, true, 3), (false, false, 3)])
+    func lookbackUnderPressure(radix: Bool, overlap: Bool, breadth: Int) async throws {
         let base = try ScriptedModel.qwen3.get()
         let model = LookbackModel(vocabSize: base.model.info.vocabSize)
         // 8 requests of ~50 prompt + 120 output tokens need ~90 pages; the pool has 40, and
         // chunks of 24 split the prompts.
         let engine = try EngineFixtures.engine(model: model.serving(like: base)) {
             $0.kvCacheTokens = 640; $0.radixCache = radix; $0.overlap = overlap; $0.chunkedPrefillSize = 24
-            $0.speculative = Self.ngram()
+            $0.speculative = Self.ngram(breadth: breadth)
         }
         defer { engine.shutdown() }
         let prompts = (0 ..< 8).map { RetractionTests.prompt(30 + 7 * $0, seed: 900 + UInt64($0)) }
@@ -184,6 +298,7 @@ struct SpeculativeTests {
         let s = try await SchedulerSnapshot.whenIdle(engine)
         #expect(s.clean, "\(s)")
         #expect(model.misplaced == 0)
+        #expect(breadth == 1 ? model.treesSeen == 0 : model.treesSeen > 0, "trees verified: \(model.treesSeen)")
     }
 
     /// Prompts whose answers copy from the input (drafts match) and open-ended ones.
@@ -197,14 +312,14 @@ struct SpeculativeTests {
         ].map { try loaded.chatPrompt([ChatMessage(role: "user", content: $0)]) }
     }
 
-    static func lossless(_ loaded: LoadedModel, prompts: [[Int32]], max: Int, overlap: Bool) async throws {
+    static func lossless(_ loaded: LoadedModel, prompts: [[Int32]], max: Int, overlap: Bool, breadth: Int = 1) async throws {
         let requests = prompts.map { EngineFixtures.greedy($0, max: max) }
         let plain = try EngineFixtures.engine(model: loaded) { $0.overlap = overlap }
         var want: [[Int32]] = []
         for r in requests { want.append(try await collect(plain.submit(r)).ids) }
         plain.shutdown()
 
-        let engine = try EngineFixtures.engine(model: loaded) { $0.overlap = overlap; $0.speculative = Self.ngram() }
+        let engine = try EngineFixtures.engine(model: loaded) { $0.overlap = overlap; $0.speculative = Self.ngram(breadth: breadth) }
         defer { engine.shutdown() }
         var accepted = 0
         for (i, r) in requests.enumerated() {
@@ -219,19 +334,21 @@ struct SpeculativeTests {
         #expect(s.clean, "\(s)")
     }
 
-    @Test("SmolLM2: greedy ids equal plain decoding's, alone and in a mixed batch", arguments: [true, false])
-    func smolLossless(overlap: Bool) async throws {
+    @Test("SmolLM2: greedy ids equal plain decoding's, alone and in a mixed batch (chains; trees of breadth 3)",
+          arguments: [(true, 1), (false, 1), (true, 3)])
+    func smolLossless(overlap: Bool, breadth: Int) async throws {
         let loaded = try Self.smol.get()
         let refs = try EngineTests.references.map { try ReferenceOutput.load($0).prompt_ids }
-        try await Self.lossless(loaded, prompts: Self.chatPrompts(loaded) + refs, max: 64, overlap: overlap)
+        try await Self.lossless(loaded, prompts: Self.chatPrompts(loaded) + refs, max: 64, overlap: overlap, breadth: breadth)
     }
 
-    @Test("tiny-ring: greedy ids equal plain decoding's, alone and in a mixed batch", arguments: [true, false])
-    func ringLossless(overlap: Bool) async throws {
+    @Test("tiny-ring: greedy ids equal plain decoding's, alone and in a mixed batch (chains; trees of breadth 3)",
+          arguments: [(true, 1), (false, 1), (false, 3)])
+    func ringLossless(overlap: Bool, breadth: Int) async throws {
         let loaded = try Self.ring.get()
         let texts = ["the cat sat on the mat. the cat sat on the", "one two three four one two three four one two",
                      "Once upon a time", "In the beginning there was"]
-        try await Self.lossless(loaded, prompts: texts.map { loaded.rawPrompt($0) }, max: 48, overlap: overlap)
+        try await Self.lossless(loaded, prompts: texts.map { loaded.rawPrompt($0) }, max: 48, overlap: overlap, breadth: breadth)
     }
 
     /// Sampled continuations of `prompt`, one request per seed, 16 at a time.

@@ -20,15 +20,24 @@ public struct SpeculativeConfig: Sendable, Equatable {
     /// Shortest and longest suffix the n-gram lookup matches.
     public var ngramMinMatchWindow = 1
     public var ngramMaxMatchWindow = 12
+    /// Most children a node of an n-gram draft tree keeps (SGLang's
+    /// `speculative_ngram_max_bfs_breadth`): 1 drafts chains; more merges the continuations of
+    /// several earlier matches into a tree, verified in one pass under a tree attention mask.
+    public var ngramMaxBreadth = 1
     /// Speculate only at batch sizes where speculative steps measured a higher token rate than
     /// plain ones (false: every decode step speculates; tests use it).
     var measuredGate = true
+    /// Offer only the drafts that measured step costs say pay (`StepCosts`); false offers every
+    /// draft found (tests use it, so that each step verifies drafts).
+    var draftsByCost = true
 
-    public init(algorithm: Algorithm = .ngram, numDraftTokens: Int = 8, ngramMinMatchWindow: Int = 1, ngramMaxMatchWindow: Int = 12) {
+    public init(algorithm: Algorithm = .ngram, numDraftTokens: Int = 8, ngramMinMatchWindow: Int = 1, ngramMaxMatchWindow: Int = 12,
+                ngramMaxBreadth: Int = 1) {
         self.algorithm = algorithm
         self.numDraftTokens = numDraftTokens
         self.ngramMinMatchWindow = ngramMinMatchWindow
         self.ngramMaxMatchWindow = ngramMaxMatchWindow
+        self.ngramMaxBreadth = ngramMaxBreadth
     }
 
     /// Drafts per request and step.

@@ -30,5 +30,15 @@ public final class KVCache: @unchecked Sendable {
     }
 
     func keys(layer: Int) -> UnsafeMutablePointer<Float> { k[layer].pointer }
+
+    /// Copies one slot's K and V, every layer: an accepted draft-tree node's KV moves to the
+    /// position its depth gives it. Device thread only.
+    func copySlot(_ from: Int32, to: Int32) {
+        guard from != to else { return }
+        for l in 0 ..< layers {
+            (k[l].pointer + Int(to) * kvDim).update(from: k[l].pointer + Int(from) * kvDim, count: kvDim)
+            (v[l].pointer + Int(to) * kvDim).update(from: v[l].pointer + Int(from) * kvDim, count: kvDim)
+        }
+    }
     func values(layer: Int) -> UnsafeMutablePointer<Float> { v[layer].pointer }
 }

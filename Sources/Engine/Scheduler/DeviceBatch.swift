@@ -13,12 +13,17 @@ final class DeviceBatch: @unchecked Sendable {
         /// Draft tokens after the sequence's newest one: its logits rows are verified in order
         /// and it emits 1 ... drafts + 1 tokens.
         var drafts = 0
+        /// Where this sequence's draft-tree parents start in `treeParents` (-1: the drafts are
+        /// a chain, each the child of the one before).
+        var treeStart = -1
     }
 
     var id: UInt32
     var kind: SpanKind
     var forward: ForwardBatch
     var seqs: [Seq] = []
+    /// Parents of the nodes of every draft tree (the root's is -1), sequence after sequence.
+    var treeParents: [Int32] = []
     /// Built as a speculative step (drafts were looked for), for the speculation gate.
     var speculative = false
     // Results, written by the device thread: the tokens each sequence emitted, in order

@@ -86,11 +86,12 @@ final class DeviceWorker: @unchecked Sendable {
             }
             // Verification: sample each position as plain decoding would, with the tokens
             // accepted so far already counted by the penalties; go on while the sample equals
-            // the draft that the next position was computed with.
-            let draftStart = b.forward.sequences[i].tokenStart + 1
-            var emitted = 0
-            for j in 0 ... s.drafts {
-                let row = logits.row(logitRow + j)
+            // a draft computed after the path so far (the next one of a chain, a child of the
+            // current node in a tree).
+            let base = b.forward.sequences[i].tokenStart
+            var emitted = 0, node = 0
+            while true {
+                let row = logits.row(logitRow + node)
                 if state.hasPenalties { state.applyPenalties(row) }
                 let chosen = sampler.sample(row, params: state.params, rng: &state.rng)
                 var lp: TokenLogprob?
@@ -104,7 +105,14 @@ final class DeviceWorker: @unchecked Sendable {
                 b.logprobs.append(lp)
                 emitted += 1
                 futureMap[s.row] = chosen
-                if j == s.drafts || chosen != b.forward.tokens[draftStart + j] { break }
+                let next = nextNode(b, s, base: base, after: node, token: chosen)
+                guard next > 0 else { break }
+                // An accepted tree node's KV moves to the row position of its depth, where the
+                // next step reads it (a chain's nodes are there already).
+                if s.treeStart >= 0 {
+                    cache.copySlot(b.forward.outSlots[base + next], to: b.forward.outSlots[base + emitted])
+                }
+                node = next
             }
             b.counts.append(emitted)
         }
@@ -112,6 +120,20 @@ final class DeviceWorker: @unchecked Sendable {
         b.deviceEnd = Recorder.now()
         recorder.record(Event(time: b.deviceEnd, kind: .end, lane: .device, span: b.kind, batch: b.id,
                               value: Int64(b.newTokens), a: Int32(b.seqs.count)))
+    }
+
+    /// The draft node after `node` whose token is `token` (0: none): the next one of a chain,
+    /// or a child of `node` in a tree.
+    private func nextNode(_ b: DeviceBatch, _ s: DeviceBatch.Seq, base: Int, after node: Int, token: Int32) -> Int {
+        if s.treeStart < 0 {
+            return node < s.drafts && b.forward.tokens[base + node + 1] == token ? node + 1 : 0
+        }
+        var c = node + 1
+        while c <= s.drafts {
+            if b.treeParents[s.treeStart + c] == Int32(node) && b.forward.tokens[base + c] == token { return c }
+            c += 1
+        }
+        return 0
     }
 
 }

@@ -15,16 +15,29 @@ extension Scheduler {
         var decoders = running.filter(decodesNext)
         decoders = ensureDecodeMemory(decoders)
         if speculating { recorder.begin(.host, .draft, batch: id) }
+        // The step's width and expected tokens so far (every decoder at one token, plus the
+        // drafts chosen), for how many drafts the next request adds.
+        var width = decoders.count, expected = Double(decoders.count)
         for r in decoders where reserveSlots(r, upTo: r.length) {
             let p = r.length - 1
             // A verification feeds the newest token and the drafts after it, logits for all.
-            let drafts = speculating ? prepareDrafts(r) : 0
+            let drafts = speculating ? prepareDrafts(r, width: width, tokens: expected) : 0
             if drafts > 0 {
+                width += drafts
+                expected += StepCosts.expectedTokens(drafts: drafts, rate: r.draftAcceptRate) - 1
+            }
+            var treeStart = -1
+            if drafts > 0 && draftIsTree {
+                treeStart = b.treeParents.count
+                for i in 0 ... drafts { b.treeParents.append(Int32(parentScratch[i])) }
+                b.forward.appendTree(tokens: draftScratch[0 ... drafts], parents: parentScratch[0 ... drafts], rootPosition: p,
+                                     slotRow: r.row * slots.maxContext)
+            } else if drafts > 0 {
                 b.forward.append(tokens: draftScratch[0 ... drafts], startPosition: p, slotRow: r.row * slots.maxContext, allLogits: true)
             } else {
                 b.forward.append(tokens: CollectionOfOne(r.token(at: p)), startPosition: p, slotRow: r.row * slots.maxContext)
             }
-            b.seqs.append(.init(row: r.row, sample: true, state: r.sampling, drafts: drafts))
+            b.seqs.append(.init(row: r.row, sample: true, state: r.sampling, drafts: drafts, treeStart: treeStart))
             r.kvComputed = r.length + drafts
             r.pending += 1
             reqs.append(r)

@@ -15,26 +15,67 @@ extension Scheduler {
     }
 
     /// Drafts for `r`'s next step in `draftScratch[1...]` (after its newest token at index 0),
-    /// with KV slots reserved for them; returns how many. Bounded by the request's budget and
-    /// context, and by free pages: drafts never evict cached prefixes or retract anyone.
-    func prepareDrafts(_ r: Req) -> Int {
+    /// with KV slots reserved for them; returns how many. A tree's parents are in
+    /// `parentScratch` (`draftIsTree`); a chain's drafts each follow the one before. Bounded by
+    /// `max_tokens` and the context, and by free pages: drafts never evict cached prefixes or
+    /// retract anyone.
+    ///
+    /// How many of the drafts found it offers is `StepCosts.bestDrafts` for a step that so far
+    /// has `width` tokens expected to emit `tokens`.
+    func prepareDrafts(_ r: Req, width: Int, tokens: Double) -> Int {
         guard let drafter, let spec = config.speculative, r.pending == 0 else { return 0 }
         let limit = min(spec.maxDrafts, r.params.maxTokens - r.output.count - 1, maxSequenceTokens - 1 - r.length)
         guard limit > 0 else { return 0 }
         draftScratch.removeAll(keepingCapacity: true)
         draftScratch.append(r.token(at: r.length - 1))
-        let k = drafter.propose(prompt: r.prompt, output: r.output, limit: limit, into: &draftScratch)
-        guard k > 0 else { return 0 }
+        parentScratch.removeAll(keepingCapacity: true)
+        parentScratch.append(-1)
+        let found: Int
+        if treeDrafter != nil {
+            found = treeDrafter!.propose(prompt: r.prompt, output: r.output, limit: limit, tokens: &draftScratch, parents: &parentScratch)
+        } else {
+            found = drafter.propose(prompt: r.prompt, output: r.output, limit: limit, into: &draftScratch)
+            if found > 0 { for i in 1 ... found { parentScratch.append(i - 1) } }
+        }
+        // A tree's first k nodes are a tree too: nodes come after their parents.
+        let k = spec.draftsByCost ? stepCosts.bestDrafts(available: found, rate: r.draftAcceptRate, width: width, tokens: tokens) : found
+        guard k > 0 else {
+            // Drafts held back fade the request's record toward the prior, so that drafts that
+            // start to match later (a quote after a preamble) are tried again.
+            r.draftsAccepted *= 0.95
+            r.draftsRejected *= 0.95
+            return 0
+        }
+        draftScratch.removeSubrange((k + 1)...)
+        parentScratch.removeSubrange((k + 1)...)
+        draftIsTree = false
+        for i in 1 ... k where parentScratch[i] != i - 1 { draftIsTree = true }
         let ps = cache.pageSize
         let need = (r.length + k + ps - 1) / ps - r.pages.count
         guard need <= cache.allocator.freePages, reserveSlots(r, upTo: r.length + k) else { return 0 }
+        // The deepest path, to know whether a verification accepted a whole one.
+        var depth = 0
+        for i in 1 ... k { depth = max(depth, treeDepth(i)) }
+        r.draftDepth = depth
         return k
+    }
+
+    private func treeDepth(_ i: Int) -> Int {
+        var d = 0, n = i
+        while n > 0 {
+            n = parentScratch[n]
+            d += 1
+        }
+        return d
     }
 
     /// After a verification of `drafts` drafts that emitted `emitted` tokens (before they are
     /// appended): positions up to the last accepted draft hold valid KV; the rejected drafts'
     /// slots are overwritten by the next step, and pages wholly past it go back to the pool.
     func settleVerified(_ r: Req, drafts: Int, emitted: Int) {
+        // Acceptance of the last dozen or so verifications, for the next draft count.
+        r.draftsAccepted = 0.9 * r.draftsAccepted + Double(emitted - 1)
+        r.draftsRejected = 0.9 * r.draftsRejected + (emitted - 1 < r.draftDepth ? 1 : 0)
         r.kvComputed = r.prompt.count + r.output.count - 1 + emitted
         let keep = (r.kvComputed + cache.pageSize) / cache.pageSize
         if r.pages.count > keep {
@@ -51,8 +92,11 @@ extension Scheduler {
     /// waited for). A step after the engine sat idle is not a step time and is skipped.
     func measureStep(_ b: DeviceBatch) {
         defer { lastDeviceEnd = b.deviceEnd }
-        guard config.speculative?.measuredGate == true, b.kind == .decode, lastDeviceEnd > 0, b.deviceEnd > lastDeviceEnd else { return }
-        let busy = b.deviceEnd - b.deviceStart, since = b.deviceEnd - lastDeviceEnd
+        guard config.speculative != nil, b.kind == .decode, b.deviceEnd > b.deviceStart else { return }
+        let busy = b.deviceEnd - b.deviceStart
+        stepCosts.record(width: b.newTokens, seconds: Double(busy) / 1e9)
+        guard config.speculative?.measuredGate == true, lastDeviceEnd > 0, b.deviceEnd > lastDeviceEnd else { return }
+        let since = b.deviceEnd - lastDeviceEnd
         guard since < 3 * busy else { return }
         var tokens = 0
         for c in b.counts { tokens += c }

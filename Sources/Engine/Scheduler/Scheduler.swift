@@ -56,8 +56,14 @@ final class Scheduler: @unchecked Sendable {
     /// Speculative decoding: the drafter, the gate that measures whether it pays, the drafts
     /// of the request being scheduled, and whether the step being built speculates.
     let drafter: NgramDrafter?
+    /// Drafts trees instead of chains (n-gram breadth above 1).
+    var treeDrafter: NgramTree?
     var gate: SpeculationGate
+    /// Measured cost of decode steps by width, for how many drafts to offer.
+    var stepCosts: StepCosts
     var draftScratch: [Int32] = []
+    var parentScratch: [Int] = []
+    var draftIsTree = false
     var speculating = false
     /// When the previous batch left the device, for the gate's step times.
     var lastDeviceEnd: UInt64 = 0
@@ -77,7 +83,12 @@ final class Scheduler: @unchecked Sendable {
         recorder.enabled = config.recordEvents
         drafter = config.speculative.map { NgramDrafter(minWindow: $0.ngramMinMatchWindow, maxWindow: $0.ngramMaxMatchWindow) }
         gate = SpeculationGate(maxBatch: config.maxRunningRequests)
+        stepCosts = StepCosts(maxWidth: config.maxRunningRequests * (config.speculative?.numDraftTokens ?? 1))
         draftScratch.reserveCapacity((config.speculative?.maxDrafts ?? 0) + 1)
+        parentScratch.reserveCapacity((config.speculative?.maxDrafts ?? 0) + 1)
+        if let s = config.speculative, s.ngramMaxBreadth > 1 {
+            treeDrafter = NgramTree(minWindow: s.ngramMinMatchWindow, maxWindow: s.ngramMaxMatchWindow, breadth: s.ngramMaxBreadth)
+        }
         (loaded.model as? MixtureOfExperts)?.moeBackend = config.moeBackend
     }
 
@@ -206,6 +217,7 @@ final class Scheduler: @unchecked Sendable {
         if let b = spareBatches.popLast() {
             b.forward.removeAll()
             b.seqs.removeAll(keepingCapacity: true)
+            b.treeParents.removeAll(keepingCapacity: true)
             b.id = id
             return b
         }
