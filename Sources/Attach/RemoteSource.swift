@@ -85,6 +85,8 @@ public final class RemoteSource: CockpitSource, @unchecked Sendable {
                 v.generationTokens = f.generationTokens
                 v.retractions = f.retractions
                 v.expertCounts = f.expertCounts
+                v.expertColumns = f.expertColumns.rawValue
+                v.balancedness = f.balancedness
             }
             v.hitRateSeries = hitRates
             v.requests = requests
@@ -199,19 +201,25 @@ public final class RemoteSource: CockpitSource, @unchecked Sendable {
         }
     }
 
-    /// Scrapes `/metrics` every second. A server without metrics (404) is watched through its
-    /// other endpoints; broken text keeps what parsed and says how many lines did not.
+    /// Scrapes `/metrics` every second (SGLang-JAX: `/get_server_info`, since its metrics carry
+    /// no scheduler figures). A server without metrics (404) is watched through its other
+    /// endpoints; broken text keeps what parsed and says how many lines did not.
     private func scrapeLoop(kind: ServerKind) async throws {
         var last: (ServerFigures, ContinuousClock.Instant)?
         while !Task.isCancelled {
             var note = "connected"
             do {
-                let scrape = try await client.metrics()
+                let f: ServerFigures
                 let now = ContinuousClock.now
-                let f = ServerFigures(scrape, kind: kind, previous: last.map { ($0.0, RemoteClient.seconds(now - $0.1)) })
+                if kind == .sglangJAX {
+                    f = ServerFigures(info: try await client.serverInfo())
+                } else {
+                    let scrape = try await client.metrics()
+                    f = ServerFigures(scrape, kind: kind, previous: last.map { ($0.0, RemoteClient.seconds(now - $0.1)) })
+                    if !scrape.badLines.isEmpty { note = "/metrics: \(scrape.badLines.count) malformed lines skipped" }
+                    if scrape.samples.isEmpty { note = "/metrics has no samples" }
+                }
                 last = (f, now)
-                if !scrape.badLines.isEmpty { note = "/metrics: \(scrape.badLines.count) malformed lines skipped" }
-                if scrape.samples.isEmpty { note = "/metrics has no samples" }
                 var parts: [String] = []
                 if let r = f.running { parts.append("\(Int(r)) running") }
                 if let q = f.queued { parts.append("\(Int(q)) queued") }
@@ -222,9 +230,11 @@ public final class RemoteSource: CockpitSource, @unchecked Sendable {
                     if hitRates.count > 600 { hitRates.removeFirst(hitRates.count - 600) }
                 }
             } catch RemoteError.status(404, _) {
-                note = "no /metrics (SGLang needs --enable-metrics, llama-server --metrics)"
+                note = kind == .sglangJAX ? "no /get_server_info" : "no /metrics (SGLang needs --enable-metrics, llama-server --metrics)"
             } catch RemoteError.status(let code, let m) where code != 401 && code != 403 {
                 note = "\(RemoteError.status(code, m))"
+            } catch RemoteError.malformed(let why) {
+                note = "malformed answer: \(why)"
             }
             setState(note)
             try await Task.sleep(for: .seconds(1))

@@ -16,10 +16,19 @@ struct HTTPTransport: Sendable {
     let session: URLSession
 
     init() {
+        session = URLSession(configuration: Self.configuration())
+    }
+
+    /// No URL cache: swift-corelibs-foundation looks a request up in the cache on a background
+    /// queue before the task has its protocol, and a `cancel()` landing in that window traps
+    /// ("Trying to access a behaviour for a task that in not in the registry"); it killed the
+    /// attach tests once when a source closed with requests in flight.
+    static func configuration() -> URLSessionConfiguration {
         let c = URLSessionConfiguration.ephemeral
         c.timeoutIntervalForRequest = 30
         c.requestCachePolicy = .reloadIgnoringLocalCacheData
-        session = URLSession(configuration: c)
+        c.urlCache = nil
+        return c
     }
 
     /// One request, its whole body.
@@ -43,7 +52,7 @@ struct HTTPTransport: Sendable {
     func stream(_ request: URLRequest, idle: Double) -> AsyncThrowingStream<Part, any Error> {
         let (stream, continuation) = AsyncThrowingStream<Part, any Error>.makeStream()
         let delegate = StreamDelegate(continuation)
-        let c = URLSessionConfiguration.ephemeral
+        let c = Self.configuration()
         // Our watchdog below judges silence; URLSession's own timeout would end a long stream.
         c.timeoutIntervalForRequest = 24 * 3600
         c.timeoutIntervalForResource = 7 * 24 * 3600

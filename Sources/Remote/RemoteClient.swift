@@ -93,9 +93,19 @@ public final class RemoteClient: Sendable {
         return data.compactMap { $0["id"] as? String }
     }
 
-    /// Which info endpoints answer 200 (`ServerKind.probes`).
-    public func probe() async -> Set<String> {
+    /// `GET /get_server_info` of SGLang or SGLang-JAX.
+    public func serverInfo() async throws -> SGLangServerInfo {
+        guard let info = SGLangServerInfo(text: try await get("/get_server_info")) else {
+            throw RemoteError.malformed("/get_server_info is not SGLang's server info")
+        }
+        return info
+    }
+
+    /// Which info endpoints answer 200 (`ServerKind.probes`), and SGLang's server info when
+    /// one of its info endpoints gave it.
+    public func probe() async -> (answered: Set<String>, serverInfo: SGLangServerInfo?) {
         var answered: Set<String> = []
+        var info: SGLangServerInfo?
         for p in ServerKind.probes {
             if p == "/v1/events" {
                 // A stream: its status is enough.
@@ -107,9 +117,11 @@ public final class RemoteClient: Sendable {
                 } catch {}
                 continue
             }
-            if (try? await get(p, timeout: 3)) != nil { answered.insert(p) }
+            guard let body = try? await get(p, timeout: 3) else { continue }
+            answered.insert(p)
+            if p == "/get_server_info" || p == "/server_info", info == nil { info = SGLangServerInfo(text: body) }
         }
-        return answered
+        return (answered, info)
     }
 
     /// Names the server: `/metrics` prefixes first, the info endpoints when those do not tell.
@@ -124,7 +136,8 @@ public final class RemoteClient: Sendable {
             default: break
             }
         }
-        let kind = ServerKind.detect(scrape: scrape, answered: await probe())
+        let (answered, info) = await probe()
+        let kind = ServerKind.detect(scrape: scrape, answered: answered, serverInfo: info)
         if kind == .unknown, scrape == nil {
             // Nothing told: the API itself must answer, or this is no server of ours to watch.
             _ = try await models()

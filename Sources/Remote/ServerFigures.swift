@@ -19,8 +19,16 @@ public struct ServerFigures: Sendable, Equatable {
     public var retractions: Double?
     public var ttft: Histogram?
     public var itl: Histogram?
-    /// Tokens routed per (layer, expert), where the server exposes them (Ringside).
+    /// Tokens routed per layer and column, where the server exposes them: per expert
+    /// (Ringside) or per expert-parallel rank (SGLang's EPLB heat map).
     public var expertCounts: [[Int64]]?
+    public var expertColumns: ExpertColumns = .experts
+    /// SGLang's EPLB balancedness (mean EP-rank load over the largest, averaged over layers;
+    /// 1 is even): over the last scrape interval when passes were observed in it, else since start.
+    public var balancedness: Double?
+    /// The balancedness Summary's running sum and count, for the next scrape's interval.
+    var balanceSum: Double?
+    var balanceCount: Double?
 
     public init() {}
 
@@ -74,6 +82,18 @@ public struct ServerFigures: Sendable, Equatable {
             ttft = s.histogram(p + "time_to_first_token_seconds")
             itl = s.histogram([p + "inter_token_latency_seconds", p + "time_per_output_token_seconds"])
         }
+        if kind == .sglang {
+            expertCounts = Self.sglangExpertLoad(s)
+            if expertCounts != nil { expertColumns = .ranks }
+            balanceSum = s.sum("sglang:eplb_balancedness_sum")
+            balanceCount = s.sum("sglang:eplb_balancedness_count")
+            if let sum = balanceSum, let n = balanceCount, n > 0 {
+                balancedness = sum / n
+                if let ps = previous?.0.balanceSum, let pn = previous?.0.balanceCount, n > pn {
+                    balancedness = (sum - ps) / (n - pn)
+                }
+            }
+        }
         if kind == .ringside {
             var counts: [[Int64]] = []
             for x in s.samples where x.name == "ringside:expert_tokens_total" {
@@ -102,4 +122,40 @@ public struct ServerFigures: Sendable, Equatable {
             throughput = (g - pg) / prev.1
         }
     }
+}
+
+extension ServerFigures {
+    /// SGLang's expert-load metrics. `sglang:eplb_gpu_physical_count{layer}` is a histogram
+    /// whose bucket `le="r"` its recorder fills with the tokens routed to EP rank r (cumulative
+    /// in the exposition, so a rank's count is its bucket minus the one below);
+    /// (`sglang:eplb_balancedness`, read above, is a Summary of one balancedness per pass.)
+    static func sglangExpertLoad(_ s: MetricsScrape) -> [[Int64]]? {
+        var byLayer: [Int: [Double: Double]] = [:]
+        for x in s.samples where x.name == "sglang:eplb_gpu_physical_count_bucket" {
+            guard let l = x.labels["layer"].flatMap(Int.init), (0 ..< 4096).contains(l),
+                  let le = x.labels["le"].flatMap({ MetricsScrape.parseValue($0[...]) }), le >= 0, le < 4096, le == le.rounded(),
+                  x.value.isFinite, x.value >= 0 else { continue }
+            byLayer[l, default: [:]][le, default: 0] += x.value
+        }
+        var counts: [[Int64]]?
+        if let layers = byLayer.keys.max() {
+            let ranks = (byLayer.values.flatMap(\.keys).max().map { Int($0) } ?? 0) + 1
+            var m = Array(repeating: Array(repeating: Int64(0), count: ranks), count: layers + 1)
+            for (l, buckets) in byLayer {
+                var below = 0.0
+                for (bound, c) in buckets.sorted(by: { $0.key < $1.key }) {
+                    m[l][Int(bound)] = Int64(max(0, c - below))
+                    below = c
+                }
+            }
+            counts = m
+        }
+        return counts
+    }
+}
+
+/// What the columns of a server's expert-load matrix are.
+public enum ExpertColumns: String, Sendable, Equatable {
+    case experts
+    case ranks = "EP ranks"
 }

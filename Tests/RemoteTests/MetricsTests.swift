@@ -119,11 +119,77 @@ struct MetricsTests {
         #expect(ServerKind.detect(scrape: nil, answered: ["/v1/events"]) == .ringside)
         #expect(ServerKind.detect(scrape: nil, answered: ["/props"]) == .llamacpp)
         #expect(ServerKind.detect(scrape: nil, answered: ["/get_server_info"]) == .sglang)
-        // SGLang-JAX: SGLang's info endpoints, a /metrics without SGLang's scheduler gauges.
-        let disagg = MetricsScrape(text: "sglang:num_bootstrap_failed_reqs_total{model_name=\"m\"} 0.0\n")
-        #expect(ServerKind.detect(scrape: disagg, answered: ["/get_load", "/get_server_info"]) == .sglangJAX)
-        #expect(ServerKind.detect(scrape: MetricsScrape(), answered: ["/get_load"]) == .sglangJAX)
+        #expect(ServerKind.detect(scrape: nil, answered: ["/get_load"]) == .sglang)
         #expect(ServerKind.detect(scrape: nil, answered: []) == .unknown)
+    }
+
+    /// SGLang-JAX's answers, made from its source (make_sglang_jax_fixtures.py): its server
+    /// arguments name it, its /metrics has only disaggregation counters, and the scheduler's
+    /// figures come from /get_server_info.
+    @Test func sglangJAXFromItsSource() throws {
+        let info = try #require(SGLangServerInfo(text: try Self.fixture("sglang-jax-server-info.json")))
+        #expect(info.isJAX)
+        let metrics = MetricsScrape(text: try Self.fixture("sglang-jax-metrics.txt"))
+        #expect(metrics.badLines.isEmpty && !metrics.samples.isEmpty)
+        #expect(!metrics.samples.contains { $0.name.hasPrefix("sglang:") }, "SGLang-JAX's metrics carry no sglang: prefix")
+        #expect(metrics.sum("pd_transfer_bytes_total") == 56_623_104)
+        // Its /get_load answers 500 (a KeyError on "load"), so only /get_server_info answered.
+        #expect(ServerKind.detect(scrape: metrics, answered: ["/get_server_info"], serverInfo: info) == .sglangJAX)
+        #expect(ServerKind.detect(scrape: MetricsScrape(text: ""), answered: ["/get_server_info"], serverInfo: info) == .sglangJAX,
+                "--enable-metrics without disaggregation: an empty /metrics")
+        #expect(ServerKind.detect(scrape: nil, answered: ["/get_server_info"], serverInfo: info) == .sglangJAX, "no --enable-metrics: 404")
+        // Without the server info, the PD counters alone name nothing.
+        #expect(ServerKind.detect(scrape: metrics, answered: []) == .unknown)
+        // The figures: nothing from /metrics, the scheduler's state from /get_server_info.
+        let fromMetrics = ServerFigures(metrics, kind: .sglangJAX)
+        #expect(fromMetrics.running == nil && fromMetrics.queued == nil && fromMetrics.tokenUsage == nil)
+        let f = ServerFigures(info: info)
+        #expect(f.running == 3 && f.queued == 2)
+        #expect(f.throughput == 812.4)
+        #expect(f.tokenUsage == (262_144.0 - 196_608) / 262_144, "allocated over token_capacity")
+        // SGLang's own server info has none of JAX's compilation arguments.
+        let sglang = try #require(SGLangServerInfo(text: """
+            {"model_path": "m", "disable_cuda_graph": false, "cuda_graph_max_bs": 160, "max_total_num_tokens": 1000,
+             "internal_states": [{"last_gen_throughput": 5.5, "memory_usage": {"token_capacity": 1000}}], "version": "0.5.6"}
+            """))
+        #expect(!sglang.isJAX && sglang.throughput == 5.5 && sglang.running == nil)
+        #expect(ServerKind.detect(scrape: nil, answered: ["/get_server_info", "/get_load"], serverInfo: sglang) == .sglang)
+        for junk in ["", "[]", "{}", "{\"detail\": \"Not Found\"}", "Internal Server Error", String(repeating: "[", count: 5000)] {
+            #expect(SGLangServerInfo(text: junk) == nil, "\(junk.prefix(20))")
+        }
+    }
+
+    /// SGLang's expert-load metrics, made by prometheus_client from its definitions
+    /// (make_sglang_eplb_metrics.py): the per-(layer, EP rank) heat map and the balancedness.
+    @Test func sglangExpertLoadFromEPLBMetrics() throws {
+        let text = try Self.fixture("sglang-eplb-metrics.txt")
+        let s = MetricsScrape(text: try Self.fixture("sglang-metrics.txt") + text)
+        #expect(s.badLines.isEmpty)
+        #expect(ServerKind.detect(scrape: s, answered: []) == .sglang)
+        let f = ServerFigures(s, kind: .sglang)
+        // LOADS in the script, summed over its four passes.
+        #expect(f.expertCounts == [[34, 6, 6, 18], [18, 18, 18, 10], [3, 3, 57, 1]])
+        #expect(f.expertColumns == .ranks)
+        #expect(abs(f.balancedness! - 0.5154105519960067) < 1e-12)
+        // Two more passes with balancedness 0.9 and 0.7: the next scrape's figure is theirs.
+        let later = MetricsScrape(text: text
+            .replacingOccurrences(of: "} 4.0\n", with: "} 6.0\n")
+            .replacingOccurrences(of: "} 2.061642207984027", with: "} 3.661642207984027"))
+        let g = ServerFigures(later, kind: .sglang, previous: (f, 1))
+        #expect(abs(g.balancedness! - 0.8) < 1e-12)
+        // Without the metrics, as SGLang runs by default: no counts, and the note says how to get them.
+        let plain = ServerFigures(MetricsScrape(text: try Self.fixture("sglang-metrics.txt")), kind: .sglang)
+        #expect(plain.expertCounts == nil && plain.balancedness == nil)
+        #expect(ServerKind.sglang.expertNote.contains("--enable-expert-distribution-metrics"))
+        // Broken buckets are left out, not fatal.
+        let broken = MetricsScrape(text: """
+            sglang:eplb_gpu_physical_count_bucket{layer="x",le="0.0"} 3
+            sglang:eplb_gpu_physical_count_bucket{layer="0",le="0.5"} 3
+            sglang:eplb_gpu_physical_count_bucket{layer="0",le="NaN"} 3
+            sglang:eplb_gpu_physical_count_bucket{layer="99999",le="0.0"} 3
+            sglang:eplb_gpu_physical_count_bucket{layer="1",le="1.0"} 4
+            """)
+        #expect(ServerFigures(broken, kind: .sglang).expertCounts == [[0, 0], [0, 4]])
     }
 
     @Test func backoffGrowsToItsCapAndStartsOver() {

@@ -45,10 +45,16 @@ public struct ExpertShape: Sendable, Equatable {
 /// MoE routing as a heat map of layers x experts, with per-layer imbalance (max/mean) and the
 /// hottest experts. When there are more experts or layers than cells, neighbours are summed.
 public enum ExpertsPane {
+    /// - Parameters:
+    ///   - columns: what a column counts ("experts"; "EP ranks" for SGLang's heat map), and
+    ///     `columnLetter` its letter in the hottest list.
+    ///   - titleNote: appended to the pane's title.
     public static func render(into buf: inout ScreenBuffer, rect: Rect, theme: Theme, events: [Event], now: UInt64,
-                              shape: ExpertShape, window: ExpertWindow, keymap: Keymap = .cockpit) {
+                              shape: ExpertShape, window: ExpertWindow, keymap: Keymap = .cockpit,
+                              columns: String = "experts", columnLetter: String = "E", titleNote: String? = nil) {
         let p = PaneStyle(theme)
-        let inner = p.frame(&buf, rect, pane: .experts, boxKey: "moe_box", title: "experts · \(window.label)")
+        let inner = p.frame(&buf, rect, pane: .experts, boxKey: "moe_box",
+                            title: "experts · \(window.label)" + (titleNote.map { " · " + $0 } ?? ""))
         guard inner.width >= 10, inner.height >= 1 else { return }
         guard shape.experts > 0, shape.layers > 0 else {
             let lines = wrap("\(shape.modelName) is a dense model: every token uses the same weights, so there are no experts to show.", width: inner.width)
@@ -64,7 +70,7 @@ public enum ExpertsPane {
         let load = ExpertLoad(recent, layers: shape.layers, experts: shape.experts)
         let total = load.counts.reduce(Int64(0)) { $0 + $1.reduce(0, +) }
 
-        buf.put("\(shape.layers) layers × \(shape.experts) experts · \(Fmt.count(total)) routings · \(keymap.label(for: .expertWindow)) window",
+        buf.put("\(shape.layers) layers × \(shape.experts) \(columns) · \(Fmt.count(total)) routings · \(keymap.label(for: .expertWindow)) window",
                 in: inner, row: 0, style: p.fg("graph_text"))
         let mapRows = inner.height - 2
         guard mapRows >= 1 else { return }
@@ -114,7 +120,7 @@ public enum ExpertsPane {
         buf.put("hottest", in: inner, row: top, style: p.fg("graph_text"))
         for (i, h) in load.hottest(perLine * lines).enumerated() {
             let share = Fmt.fixed(Double(h.tokens) * 100 / Double(total), 1) + "%"
-            let item = pad("L\(h.layer)/E\(h.expert)", 8) + lpad(Fmt.count(h.tokens), 7) + lpad(share, 7)
+            let item = pad("L\(h.layer)/\(columnLetter)\(h.expert)", 8) + lpad(Fmt.count(h.tokens), 7) + lpad(share, 7)
             buf.put(item, in: inner, col: 8 + (i % perLine) * itemW, row: top + i / perLine, style: p.fg("main_fg"))
         }
     }

@@ -112,11 +112,16 @@ enum ServerPanes {
 
     static func experts(into buf: inout ScreenBuffer, rect: Rect, theme: Theme, view v: ServerView, keymap: Keymap) {
         let p = PaneStyle(theme)
-        let inner = p.frame(&buf, rect, pane: .experts, boxKey: "moe_box", title: "experts · \(v.kind)")
-        guard inner.width >= 10, inner.height >= 1 else { return }
+        let balance = v.balancedness.map { "balancedness " + Fmt.fixed($0, 2) }
         guard let counts = v.expertCounts, !counts.isEmpty else {
-            for (i, l) in wrap(v.expertNote, width: inner.width).prefix(inner.height).enumerated() {
-                buf.put(l, in: inner, row: i, style: p.fg("main_fg"))
+            let inner = p.frame(&buf, rect, pane: .experts, boxKey: "moe_box", title: "experts · \(v.kind)")
+            guard inner.width >= 10, inner.height >= 1 else { return }
+            var lines: [String] = []
+            // The Summary without the heat map: the one figure the server gives.
+            if let balance { lines.append(balance + " (mean EP-rank load over the largest; 1 is even)") }
+            lines += wrap(v.expertNote, width: inner.width)
+            for (i, l) in lines.prefix(inner.height).enumerated() {
+                buf.put(l, in: inner, row: i, style: p.fg(i == 0 && balance != nil ? "graph_text" : "main_fg"))
             }
             return
         }
@@ -128,6 +133,9 @@ enum ServerPanes {
             }
         }
         let shape = ExpertShape(modelName: v.kind, layers: counts.count, experts: counts.map(\.count).max() ?? 0)
-        ExpertsPane.render(into: &buf, rect: rect, theme: theme, events: events, now: 2, shape: shape, window: .all, keymap: keymap)
+        let ranks = v.expertColumns != "experts"
+        ExpertsPane.render(into: &buf, rect: rect, theme: theme, events: events, now: 2, shape: shape, window: .all, keymap: keymap,
+                           columns: v.expertColumns, columnLetter: ranks ? "R" : "E",
+                           titleNote: ([v.kind] + (balance.map { [$0] } ?? [])).joined(separator: " · "))
     }
 }

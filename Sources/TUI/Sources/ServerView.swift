@@ -25,8 +25,12 @@ public struct ServerView: Sendable, Equatable {
     public var retractions: Double?
     /// Requests this cockpit sent, oldest first.
     public var requests: [RequestLane] = []
-    /// Tokens routed per layer and expert, where the server exposes them.
+    /// Tokens routed per layer and column, where the server exposes them.
     public var expertCounts: [[Int64]]?
+    /// What a column of `expertCounts` is: "experts", or "EP ranks" (SGLang's EPLB heat map).
+    public var expertColumns = "experts"
+    /// SGLang's EPLB balancedness (mean EP-rank load over the largest; 1 is even).
+    public var balancedness: Double?
     /// What the experts pane says when there are no counts.
     public var expertNote: String
 
