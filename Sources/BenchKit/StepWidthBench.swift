@@ -23,10 +23,28 @@ public struct StepWidthBench: Sendable {
     /// One width's step: milliseconds of wall time and of process CPU time (spinning pool
     /// workers included: on a loaded machine it still says what the work costs, where wall time
     /// also says how long the neighbours took), medians over the repetitions.
-    public struct Row: Sendable, Equatable {
+    public struct Row: Codable, Sendable, Equatable {
         public var tokens: Int
         public var ms: Double
         public var cpuMs: Double
+
+        enum CodingKeys: String, CodingKey {
+            case tokens, ms
+            case cpuMs = "cpu_ms"
+        }
+    }
+
+    /// `microbench --step-widths --json`.
+    public struct Report: Codable, Sendable, Equatable {
+        public var model: String
+        public var context: Int
+        public var steps: [Row]
+
+        public init(model: String, context: Int, steps: [Row]) {
+            self.model = model
+            self.context = context
+            self.steps = steps
+        }
     }
 
     public func run(_ model: any LanguageModel, activations: ActivationFormat) throws -> [Row] {

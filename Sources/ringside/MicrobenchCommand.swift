@@ -45,7 +45,7 @@ struct Microbench: ParsableCommand {
         let loaded = try options.load()
         if !stepWidths.isEmpty { return try runStepWidths(loaded) }
         let m = loaded.model
-        let activations: ActivationFormat = fp32Activations ? .fp32 : self.activations.flatMap(ActivationFormat.init(rawValue:)) ?? .standard
+        let activations = chosenActivations
         let kernels = KernelPath.current(weightType: KernelPath.dominantType(atPath: loaded.path), activations: activations)
         if !json { print(kernels.summary) }
         let rates = try ForwardBench(promptTokens: promptTokens, decodeTokens: decodeTokens, repetitions: repetitions)
@@ -61,6 +61,11 @@ struct Microbench: ParsableCommand {
 }
 
 extension Microbench {
+    /// --fp32-activations wins over --activations (checked in `run`); int16 by default.
+    var chosenActivations: ActivationFormat {
+        fp32Activations ? .fp32 : activations.flatMap(ActivationFormat.init(rawValue:)) ?? .standard
+    }
+
     /// What a step of k tokens costs against a step of one (`StepWidthBench`).
     func runStepWidths(_ loaded: LoadedModel) throws {
         guard stepWidths.allSatisfy({ $0 >= 1 && $0 <= 256 }) else { throw CLIError("--step-widths takes widths in 1...256") }
@@ -69,13 +74,12 @@ extension Microbench {
             KernelPath.matrixVectorMaxTokens = g
         }
         let m = loaded.model
-        let activations: ActivationFormat = fp32Activations ? .fp32 : self.activations.flatMap(ActivationFormat.init(rawValue:)) ?? .standard
+        let activations = chosenActivations
         let kernels = KernelPath.current(weightType: KernelPath.dominantType(atPath: loaded.path), activations: activations)
         let bench = StepWidthBench(widths: stepWidths, context: promptTokens, steps: max(8, decodeTokens / 8), repetitions: repetitions)
         let rows = try bench.run(m, activations: activations)
         if json {
-            let items = rows.map { "{\"tokens\":\($0.tokens),\"ms\":\($0.ms),\"cpu_ms\":\($0.cpuMs)}" }
-            print("{\"model\":\"\(m.info.name)\",\"context\":\(promptTokens),\"steps\":[\(items.joined(separator: ","))]}")
+            print(try BenchJSON.encode(StepWidthBench.Report(model: m.info.name, context: promptTokens, steps: rows)))
             return
         }
         print(kernels.summary)

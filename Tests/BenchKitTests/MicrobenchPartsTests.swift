@@ -66,4 +66,11 @@ struct MicrobenchPartsTests {
         #expect(r.megabytesPerS > 0)
         #expect(TokenizerBench.sample.utf8.count >= 100_000)
     }
+
+    @Test func stepWidthReportKeysAndEscaping() throws {
+        let report = StepWidthBench.Report(model: #"a "b""#, context: 256, steps: [.init(tokens: 4, ms: 2.5, cpuMs: 4.75)])
+        let json = try BenchJSON.encode(report)
+        #expect(json == #"{"context":256,"model":"a \"b\"","steps":[{"cpu_ms":4.75,"ms":2.5,"tokens":4}]}"#)
+        #expect(try JSONDecoder().decode(StepWidthBench.Report.self, from: Data(json.utf8)) == report)
+    }
 }

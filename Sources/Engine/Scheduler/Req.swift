@@ -43,6 +43,13 @@ final class Req: @unchecked Sendable {
     /// any verification, so that a request starts by offering a few).
     var draftAcceptRate: Double { (draftsAccepted + 1.5) / (draftsAccepted + draftsRejected + 2) }
 
+    /// Drafts held back fade the record toward the prior, so that drafts that start to match
+    /// later (a quote after a preamble) are tried again.
+    func fadeDraftRecord() {
+        draftsAccepted *= 0.95
+        draftsRejected *= 0.95
+    }
+
     var finishReason: FinishReason?
     var cancelled = false
     /// Streaming: the detokenizer, and text held back while it could still become a stop string.

@@ -22,8 +22,7 @@ extension Scheduler {
             if stepCosts.bestDrafts(available: spec.maxDrafts, rate: r.draftAcceptRate, width: decoders, tokens: Double(decoders)) > 0 {
                 any = true
             } else {
-                r.draftsAccepted *= 0.95
-                r.draftsRejected *= 0.95
+                r.fadeDraftRecord()
             }
         }
         return any
@@ -55,10 +54,7 @@ extension Scheduler {
         // A tree's first k nodes are a tree too: nodes come after their parents.
         let k = spec.draftsByCost ? stepCosts.bestDrafts(available: found, rate: r.draftAcceptRate, width: width, tokens: tokens) : found
         guard k > 0 else {
-            // Drafts held back fade the request's record toward the prior, so that drafts that
-            // start to match later (a quote after a preamble) are tried again.
-            r.draftsAccepted *= 0.95
-            r.draftsRejected *= 0.95
+            r.fadeDraftRecord()
             return 0
         }
         draftScratch.removeSubrange((k + 1)...)
