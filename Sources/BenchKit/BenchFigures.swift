@@ -10,19 +10,24 @@ public struct MicrobenchFigures: Codable, Sendable, Equatable {
     public var prefillTokensPerS: Double
     public var decodeTokensPerS: Double
     public var path: KernelPath
+    /// How the decode steps used the worker pool (regions per step, stall backoffs, time).
+    public var decodeDispatch: DecodeDispatch?
 
     enum CodingKeys: String, CodingKey {
         case model, pp, tg, path
         case prefillTokensPerS = "prefill_tokens_per_s", decodeTokensPerS = "decode_tokens_per_s"
+        case decodeDispatch = "decode_dispatch"
     }
 
-    public init(model: String, pp: Int, tg: Int, prefillTokensPerS: Double, decodeTokensPerS: Double, path: KernelPath) {
+    public init(model: String, pp: Int, tg: Int, prefillTokensPerS: Double, decodeTokensPerS: Double, path: KernelPath,
+                decodeDispatch: DecodeDispatch? = nil) {
         self.model = model
         self.pp = pp
         self.tg = tg
         self.prefillTokensPerS = prefillTokensPerS
         self.decodeTokensPerS = decodeTokensPerS
         self.path = path
+        self.decodeDispatch = decodeDispatch
     }
 }
 

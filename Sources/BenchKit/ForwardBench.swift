@@ -16,10 +16,12 @@ public struct ForwardBench: Sendable {
         self.repetitions = repetitions
     }
 
-    /// Tokens per second of each phase, the median over the measured repetitions.
+    /// Tokens per second of each phase, the median over the measured repetitions, and how the
+    /// decode steps of the measured repetitions used the worker pool.
     public struct Rates: Sendable, Equatable {
         public var prefill: Double
         public var decode: Double
+        public var decodeDispatch: DecodeDispatch
     }
 
     /// Runs on a runner of its own, sized to the sequence, so that nothing else's KV pages are touched.
@@ -29,17 +31,25 @@ public struct ForwardBench: Sendable {
         var gen = SeededGenerator(seed: seed)
         let prompt = (0 ..< promptTokens).map { _ in Int32(gen.next() % UInt64(model.info.vocabSize)) }
         var pp: [Double] = [], tg: [Double] = []
-        for _ in 0 ..< repetitions + 1 {
+        var pool = PoolCounters(), decodeNs = 0
+        for rep in 0 ..< repetitions + 1 {
             runner.reset()
             let t0 = DispatchTime.now().uptimeNanoseconds
             var logits = try runner.extend(prompt)
             let t1 = DispatchTime.now().uptimeNanoseconds
+            let before = PoolCounters.now()
             for _ in 0 ..< decodeTokens { logits = try runner.extend([Sampler.argmax(logits.row(0))]) }
+            let after = PoolCounters.now()
             let t2 = DispatchTime.now().uptimeNanoseconds
             pp.append(Double(promptTokens) / (Double(t1 - t0) / 1e9))
             tg.append(Double(decodeTokens) / (Double(t2 - t1) / 1e9))
+            if rep > 0 {
+                pool = pool + (after - before)
+                decodeNs += Int(t2 - t1)
+            }
         }
-        return Rates(prefill: Self.warmMedian(pp), decode: Self.warmMedian(tg))
+        return Rates(prefill: Self.warmMedian(pp), decode: Self.warmMedian(tg),
+                     decodeDispatch: DecodeDispatch(pool, steps: repetitions * decodeTokens, ns: decodeNs))
     }
 
     /// The median of `samples` without the first (warm-up) one; the lower middle for an even count.
@@ -47,5 +57,56 @@ public struct ForwardBench: Sendable {
         let warm = samples.dropFirst().sorted()
         guard !warm.isEmpty else { return .nan }
         return warm[(warm.count - 1) / 2]
+    }
+}
+
+/// Where a decode step's time went, per step over the measured repetitions: how many parallel
+/// regions (sync points) it issued, how many kernels ran on the caller alone, how often a
+/// stalled worker sent the pool into its serial backoff, and the time inside and outside kernels.
+public struct DecodeDispatch: Codable, Sendable, Equatable {
+    public var steps: Int
+    public var regionsPerStep: Double
+    public var smallSerialPerStep: Double
+    public var backoffSerialPerStep: Double
+    /// Regions a worker finished far behind the caller, over all `steps` (not per step).
+    public var stalls: Int
+    /// Workers left out of a region (not started when the caller was done), per step.
+    public var leftOutPerStep: Double
+    public var stepUs: Double
+    /// Per step: wall time in regions, of it the caller's wait for workers, kernels on the caller
+    /// alone, and the rest (norms, RoPE, KV writes, sampling: everything outside the kernels).
+    public var regionUs: Double
+    public var waitUs: Double
+    public var serialUs: Double
+    public var outsideUs: Double
+
+    enum CodingKeys: String, CodingKey {
+        case steps, stalls
+        case leftOutPerStep = "left_out_per_step"
+        case regionsPerStep = "regions_per_step", smallSerialPerStep = "small_serial_per_step"
+        case backoffSerialPerStep = "backoff_serial_per_step", stepUs = "step_us", regionUs = "region_us"
+        case waitUs = "wait_us", serialUs = "serial_us", outsideUs = "outside_us"
+    }
+
+    public init(_ c: PoolCounters, steps: Int, ns: Int) {
+        let n = Double(max(steps, 1))
+        self.steps = steps
+        regionsPerStep = Double(c.regions) / n
+        smallSerialPerStep = Double(c.smallSerial) / n
+        backoffSerialPerStep = Double(c.backoffSerial) / n
+        stalls = c.stalls
+        leftOutPerStep = Double(c.leftOut) / n
+        stepUs = Double(ns) / n / 1e3
+        regionUs = Double(c.regionNs) / n / 1e3
+        waitUs = Double(c.waitNs) / n / 1e3
+        serialUs = Double(c.serialNs) / n / 1e3
+        outsideUs = stepUs - regionUs - serialUs
+    }
+
+    /// One line for microbench's text output.
+    public var summary: String {
+        String(format: "decode dispatch: %.1f regions/step (%.1f workers left out), %.1f small kernels on the caller, %.1f regions in stall backoff (%d stalls in %d steps); step %.0f us = regions %.0f (waiting for workers %.0f) + caller-only %.0f + outside kernels %.0f",
+               regionsPerStep, leftOutPerStep, smallSerialPerStep, backoffSerialPerStep, stalls, steps, stepUs, regionUs, waitUs,
+               serialUs, outsideUs)
     }
 }

@@ -26,16 +26,18 @@ typedef struct {
     int64_t cap;
 } qbuf;
 
-static _Thread_local qbuf qb;
+/* The issuer's activations for the region it runs (qb), and the next product's, quantized by the
+ * tasks of the region that computes them (qb_next, rs_glu_ffn). */
+static _Thread_local qbuf qb, qb_next;
 
-static void *grow(int64_t bytes) {
-    if (bytes > qb.cap) {
-        free(qb.buf);
+static void *grow(qbuf *q, int64_t bytes) {
+    if (bytes > q->cap) {
+        free(q->buf);
         const int64_t cap = bytes < 65536 ? 65536 : bytes;
-        qb.buf = aligned_alloc(64, (size_t)((cap + 63) / 64 * 64));
-        qb.cap = qb.buf ? cap : 0;
+        q->buf = aligned_alloc(64, (size_t)((cap + 63) / 64 * 64));
+        q->cap = q->buf ? cap : 0;
     }
-    return qb.buf;
+    return q->buf;
 }
 
 static void quantize_block_scalar(const float *x, int levels, int16_t *q16, int8_t *q8, float *d, float *qsum,
@@ -95,11 +97,12 @@ RS_AVX2 static void quantize_block_avx2(const float *x, int levels, int16_t *q16
 }
 #endif
 
-rs_qacts rs_quantize_acts(const float *x, int64_t ldx, int64_t cols, int64_t T, int levels, int isa) {
+/* The layout of T rows of `cols` values in q's buffer, the padding floats zeroed. */
+static rs_qacts reserve(qbuf *q, int64_t cols, int64_t T, int levels) {
     const int64_t nb = cols / 32;
     const int64_t qbytes = (T * cols * (levels > 127 ? 2 : 1) + 63) / 64 * 64;
     const int64_t nf = T * nb + 8; /* floats per array, with the 8 a vector load may read past the end */
-    uint8_t *buf = (uint8_t *)grow(qbytes + 4 * nf * 4);
+    uint8_t *buf = (uint8_t *)grow(q, qbytes + 4 * nf * 4);
     if (!buf) { /* out of memory: the caller takes the fp32 path */
         rs_qacts none = {NULL, NULL, NULL, NULL, NULL, NULL, cols, T};
         return none;
@@ -107,12 +110,22 @@ rs_qacts rs_quantize_acts(const float *x, int64_t ldx, int64_t cols, int64_t T, 
     int16_t *q16 = levels > 127 ? (int16_t *)buf : NULL;
     int8_t *q8 = levels > 127 ? NULL : (int8_t *)buf;
     float *d = (float *)(buf + qbytes), *qsum = d + nf, *qlo = qsum + nf, *qhi = qlo + nf;
+    for (int64_t k = T * nb; k < nf; k++) d[k] = qsum[k] = qlo[k] = qhi[k] = 0;
+    rs_qacts a = {q16, q8, d, qsum, qlo, qhi, cols, T};
+    return a;
+}
+
+void rs_quantize_acts_blocks(const float *x, int64_t ldx, const rs_qacts *a, int64_t b0, int64_t b1, int isa) {
+    const int levels = a->q16 ? 32767 : 127;
+    const int64_t T = a->T, cols = a->cols;
+    /* The layout's arrays are the caller's buffer: written here, read-only for the kernels. */
+    float *d = (float *)a->d, *qsum = (float *)a->qsum, *qlo = (float *)a->qlo, *qhi = (float *)a->qhi;
     for (int64_t t = 0; t < T; t++) {
-        for (int64_t b = 0; b < nb; b++) {
+        for (int64_t b = b0; b < b1; b++) {
             const float *xb = x + t * ldx + b * 32;
             const int64_t i = b * T + t;
-            int16_t *b16 = q16 ? q16 + t * cols + b * 32 : NULL;
-            int8_t *b8 = q8 ? q8 + t * cols + b * 32 : NULL;
+            int16_t *b16 = a->q16 ? (int16_t *)a->q16 + t * cols + b * 32 : NULL;
+            int8_t *b8 = a->q8 ? (int8_t *)a->q8 + t * cols + b * 32 : NULL;
 #if RS_X86
             if (isa >= RS_ISA_AVX2) {
                 quantize_block_avx2(xb, levels, b16, b8, d + i, qsum + i, qlo + i, qhi + i);
@@ -122,7 +135,12 @@ rs_qacts rs_quantize_acts(const float *x, int64_t ldx, int64_t cols, int64_t T, 
             quantize_block_scalar(xb, levels, b16, b8, d + i, qsum + i, qlo + i, qhi + i);
         }
     }
-    for (int64_t k = T * nb; k < nf; k++) d[k] = qsum[k] = qlo[k] = qhi[k] = 0;
-    rs_qacts a = {q16, q8, d, qsum, qlo, qhi, cols, T};
+}
+
+rs_qacts rs_quantize_acts(const float *x, int64_t ldx, int64_t cols, int64_t T, int levels, int isa) {
+    const rs_qacts a = reserve(&qb, cols, T, levels);
+    if (a.d) rs_quantize_acts_blocks(x, ldx, &a, 0, cols / 32, isa);
     return a;
 }
+
+rs_qacts rs_reserve_next_acts(int64_t cols, int64_t T, int levels) { return reserve(&qb_next, cols, T, levels); }

@@ -56,6 +56,11 @@ typedef struct {
 /* Quantizes T rows of x into the calling thread's buffer (valid until its next call) with
  * `levels` = 32767 (int16, q16) or 127 (int8, q8). */
 rs_qacts rs_quantize_acts(const float *x, int64_t ldx, int64_t cols, int64_t T, int levels, int isa);
+/* An empty layout in a second buffer of the calling thread (valid until its next call), for a
+ * region's tasks to fill block by block with rs_quantize_acts_blocks. */
+rs_qacts rs_reserve_next_acts(int64_t cols, int64_t T, int levels);
+/* Quantizes blocks [b0, b1) of every token of x into a's layout (the levels a was made with). */
+void rs_quantize_acts_blocks(const float *x, int64_t ldx, const rs_qacts *a, int64_t b0, int64_t b1, int isa);
 
 /* Rows [r0, r1) of y = x W^T for T tokens from quantized activations (gemv_int_*.c). */
 void rs_gemv_int_scalar(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1);

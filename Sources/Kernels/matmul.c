@@ -20,6 +20,9 @@
  * alternately ran at half the bandwidth of two contiguous halves). A few chunks per thread
  * still let a thread slowed by a noisy neighbour give work away. */
 #define GEMV_CHUNKS_PER_THREAD 2
+/* Big products (the LM head) get more chunks, down to runs of this many rows, up to 8 per
+ * thread: a worker that started late or lost its core for a moment then leaves a shorter tail. */
+#define GEMV_LONG_RUN_ROWS 2048
 
 static int gemv_max_tokens = 8;
 /* The integer kernels decode a weight block once per 8 tokens and beat dequantized panels +
@@ -301,12 +304,21 @@ const char *rs_gemv_kernel_name(int type, int acts) {
     return isa >= RS_ISA_AVX512 ? "fp32-avx512" : isa >= RS_ISA_AVX2 ? "fp32-avx2" : "fp32-scalar";
 }
 
+/* Rows [r0, r1) of one job, by the path the product takes. */
+static void product_rows(const matmul_ctx *c, const rs_matmul_job *j, int64_t r0, int64_t r1) {
+    if (c->gemv && c->int_acts && rs_int_supported(j->type, c->cols))
+        gemv_int_rows(c->isa, j, &c->qa, c->n_tokens, r0, r1);
+    else if (c->gemv)
+        rs_gemv_rows(j, c->x, c->ldx, c->cols, c->n_tokens, r0, r1);
+    else
+        gemm_panel(j, c->x, c->ldx, c->cols, c->n_tokens, r0, r1);
+}
+
 static void matmul_task(void *p, int ith, int nth) {
     (void)ith;
     (void)nth;
     matmul_ctx *c = (matmul_ctx *)p;
     const int64_t total = c->chunk_end[c->njobs - 1];
-    const int gemv = c->gemv;
     for (;;) {
         const int64_t k = atomic_fetch_add_explicit(&c->next, 1, memory_order_relaxed);
         if (k >= total) break;
@@ -316,12 +328,7 @@ static void matmul_task(void *p, int ith, int nth) {
         const rs_matmul_job *j = &c->jobs[jn];
         const int64_t r0 = (k - first) * c->chunk_rows;
         const int64_t r1 = r0 + c->chunk_rows < j->rows ? r0 + c->chunk_rows : j->rows;
-        if (gemv && c->int_acts && rs_int_supported(j->type, c->cols))
-            gemv_int_rows(c->isa, j, &c->qa, c->n_tokens, r0, r1);
-        else if (gemv)
-            rs_gemv_rows(j, c->x, c->ldx, c->cols, c->n_tokens, r0, r1);
-        else
-            gemm_panel(j, c->x, c->ldx, c->cols, c->n_tokens, r0, r1);
+        product_rows(c, j, r0, r1);
     }
 }
 
@@ -330,38 +337,50 @@ void rs_matmul(const rs_matmul_job *jobs, int njobs, const float *x, int64_t ldx
     rs_matmul_ex(jobs, njobs, x, ldx, cols, n_tokens, rs_thread_activations());
 }
 
-void rs_matmul_ex(const rs_matmul_job *jobs, int njobs, const float *x, int64_t ldx, int64_t cols,
-                  int64_t n_tokens, int acts) {
-    if (njobs <= 0 || n_tokens <= 0) return;
-    if (njobs > MAX_JOBS) {
-        rs_matmul_ex(jobs, MAX_JOBS, x, ldx, cols, n_tokens, acts);
-        rs_matmul_ex(jobs + MAX_JOBS, njobs - MAX_JOBS, x, ldx, cols, n_tokens, acts);
-        return;
-    }
-    matmul_ctx c;
-    c.jobs = jobs;
-    c.njobs = njobs;
-    c.x = x;
-    c.ldx = ldx;
-    c.cols = cols;
-    c.n_tokens = n_tokens;
-    c.isa = rs_isa();
-    c.int_acts = 0;
+/* Everything but the chunking: the path, and the activations quantized once on the issuing
+ * thread (every task reads the same blocks), unless `pre` brings them already quantized. */
+static void matmul_setup(matmul_ctx *c, const rs_matmul_job *jobs, int njobs, const float *x, int64_t ldx,
+                         int64_t cols, int64_t n_tokens, int acts, const rs_qacts *pre) {
+    c->jobs = jobs;
+    c->njobs = njobs;
+    c->x = x;
+    c->ldx = ldx;
+    c->cols = cols;
+    c->n_tokens = n_tokens;
+    c->isa = rs_isa();
+    c->int_acts = 0;
     /* Without OpenBLAS every product is a matrix-vector one: slower prefill, same results. */
     int int_types = 0;
     if (acts != RS_ACTS_FP32)
         for (int i = 0; i < njobs; i++) int_types |= rs_int_supported(jobs[i].type, cols);
-    c.gemv = n_tokens <= (int_types ? int_gemv_max_tokens : gemv_max_tokens) || !rs_blas_available();
-    if (c.gemv && int_types) {
-        c.int_acts = 1;
-        /* Quantized once here, on the issuing thread; every task reads the same blocks. */
-        if (c.int_acts) c.qa = rs_quantize_acts(x, ldx, cols, n_tokens, acts == RS_ACTS_INT8 ? 127 : 32767, c.isa);
-        if (c.int_acts && !c.qa.d) c.int_acts = 0; /* no memory for the integers: fp32 it is */
+    c->gemv = n_tokens <= (int_types ? int_gemv_max_tokens : gemv_max_tokens) || !rs_blas_available();
+    if (c->gemv && int_types) {
+        c->int_acts = 1;
+        c->qa = pre ? *pre : rs_quantize_acts(x, ldx, cols, n_tokens, acts == RS_ACTS_INT8 ? 127 : 32767, c->isa);
+        if (!c->qa.d) c->int_acts = 0; /* no memory for the integers: fp32 it is */
     }
+    atomic_init(&c->next, 0);
+}
+
+/* rs_matmul_ex, with the activations already quantized when `pre` is not NULL (the levels of
+ * `acts`; used only if the product takes the integer matrix-vector path). */
+static void matmul_pre(const rs_matmul_job *jobs, int njobs, const float *x, int64_t ldx, int64_t cols,
+                       int64_t n_tokens, int acts, const rs_qacts *pre) {
+    if (njobs <= 0 || n_tokens <= 0) return;
+    if (njobs > MAX_JOBS) {
+        matmul_pre(jobs, MAX_JOBS, x, ldx, cols, n_tokens, acts, pre);
+        matmul_pre(jobs + MAX_JOBS, njobs - MAX_JOBS, x, ldx, cols, n_tokens, acts, pre);
+        return;
+    }
+    matmul_ctx c;
+    matmul_setup(&c, jobs, njobs, x, ldx, cols, n_tokens, acts, pre);
     int64_t total_rows = 0;
     for (int i = 0; i < njobs; i++) total_rows += jobs[i].rows;
     if (c.gemv) {
-        const int64_t chunks = (int64_t)rs_pool_size() * GEMV_CHUNKS_PER_THREAD;
+        const int64_t nth = rs_pool_size();
+        int64_t chunks = total_rows / GEMV_LONG_RUN_ROWS;
+        if (chunks < nth * GEMV_CHUNKS_PER_THREAD) chunks = nth * GEMV_CHUNKS_PER_THREAD;
+        if (chunks > nth * 8) chunks = nth * 8;
         c.chunk_rows = ((total_rows + chunks - 1) / chunks + 15) / 16 * 16;
     } else {
         c.chunk_rows = GEMM_PANEL_ROWS;
@@ -371,8 +390,82 @@ void rs_matmul_ex(const rs_matmul_job *jobs, int njobs, const float *x, int64_t 
         acc += (jobs[i].rows + c.chunk_rows - 1) / c.chunk_rows;
         c.chunk_end[i] = acc;
     }
-    atomic_init(&c.next, 0);
     /* A product this small costs less than waking the pool (tiny models, small experts). */
     if (total_rows * cols * n_tokens < RS_SERIAL_WORK) rs_run_serial(matmul_task, &c);
     else rs_parallel(matmul_task, &c);
+}
+
+void rs_matmul_ex(const rs_matmul_job *jobs, int njobs, const float *x, int64_t ldx, int64_t cols,
+                  int64_t n_tokens, int acts) {
+    matmul_pre(jobs, njobs, x, ldx, cols, n_tokens, acts, NULL);
+}
+
+/* ---- gated feed-forward ------------------------------------------------------------------ */
+
+typedef struct {
+    matmul_ctx m; /* jobs[0] gate, jobs[1] up: the same rows, chunked alike */
+    int act;
+    rs_qacts next; /* act(gate) * up quantized for the down product; next.d NULL: not wanted */
+} glu_ctx;
+
+static void glu_task(void *p, int ith, int nth) {
+    (void)ith;
+    (void)nth;
+    glu_ctx *c = (glu_ctx *)p;
+    matmul_ctx *m = &c->m;
+    const rs_matmul_job *g = &m->jobs[0], *u = &m->jobs[1];
+    const int64_t chunks = (g->rows + m->chunk_rows - 1) / m->chunk_rows;
+    for (;;) {
+        const int64_t k = atomic_fetch_add_explicit(&m->next, 1, memory_order_relaxed);
+        if (k >= chunks) break;
+        const int64_t r0 = k * m->chunk_rows;
+        const int64_t r1 = r0 + m->chunk_rows < g->rows ? r0 + m->chunk_rows : g->rows;
+        product_rows(m, g, r0, r1);
+        product_rows(m, u, r0, r1);
+        for (int64_t t = 0; t < m->n_tokens; t++) {
+            float *gt = g->y + t * g->ldy + r0;
+            const float *ut = u->y + t * u->ldy + r0;
+            if (c->act == RS_GLU_GELU_TANH) rs_gelu_tanh_mul(gt, ut, gt, r1 - r0);
+            else rs_silu_mul(gt, ut, gt, r1 - r0);
+        }
+        /* Chunks are whole blocks of 32 columns of the down product's input. */
+        if (c->next.d) rs_quantize_acts_blocks(g->y, g->ldy, &c->next, r0 / 32, (r1 + 31) / 32, m->isa);
+    }
+}
+
+void rs_glu_ffn(const rs_matmul_job *gate, const rs_matmul_job *up, int act, const rs_matmul_job *down,
+                const float *x, int64_t ldx, int64_t cols, int64_t n_tokens) {
+    if (n_tokens <= 0) return;
+    const int acts = rs_thread_activations();
+    const int64_t f = gate->rows;
+    if (up->rows != f || gate->accumulate || up->accumulate || f % 32 != 0 || f * n_tokens * cols < RS_SERIAL_WORK) {
+        /* The plain sequence: both products, the activation over all of it, the down product. */
+        const rs_matmul_job gu[2] = {*gate, *up};
+        rs_matmul_ex(gu, 2, x, ldx, cols, n_tokens, acts);
+        for (int64_t t = 0; t < n_tokens; t++) {
+            float *gt = gate->y + t * gate->ldy;
+            const float *ut = up->y + t * up->ldy;
+            if (act == RS_GLU_GELU_TANH) rs_gelu_tanh_mul(gt, ut, gt, f);
+            else rs_silu_mul(gt, ut, gt, f);
+        }
+        rs_matmul_ex(down, 1, gate->y, gate->ldy, f, n_tokens, acts);
+        return;
+    }
+    const rs_matmul_job gu[2] = {*gate, *up};
+    glu_ctx c;
+    matmul_setup(&c.m, gu, 2, x, ldx, cols, n_tokens, acts, NULL);
+    c.act = act;
+    c.next.d = NULL;
+    /* The down product takes the integer matrix-vector path: quantize its input here, chunk by
+     * chunk, instead of on the issuing thread between the two regions. */
+    const int down_int = acts != RS_ACTS_FP32 && rs_int_supported(down->type, f) && n_tokens <= int_gemv_max_tokens;
+    if (down_int) c.next = rs_reserve_next_acts(f, n_tokens, acts == RS_ACTS_INT8 ? 127 : 32767);
+    if (c.m.gemv) {
+        const int64_t chunks = (int64_t)rs_pool_size() * GEMV_CHUNKS_PER_THREAD;
+        c.m.chunk_rows = ((f + chunks - 1) / chunks + 31) / 32 * 32;
+    } else {
+        c.m.chunk_rows = GEMM_PANEL_ROWS;
+    }
+    rs_parallel(glu_task, &c);
+    matmul_pre(down, 1, gate->y, gate->ldy, f, n_tokens, acts, c.next.d ? &c.next : NULL);
 }

@@ -1,46 +1,80 @@
 /*
- * A tiny fork-join pool. A decode step issues a few hundred parallel regions of 10-100 us each,
- * so waking threads through the OS every time (tens of microseconds per wake-up) would eat the
- * step. Workers spin on a generation counter for a while after each region and only then sleep
- * on a condition variable, so back-to-back regions cost well under a microsecond to dispatch
- * and an idle engine burns no CPU.
+ * A tiny fork-join pool. A decode step issues over a hundred parallel regions of 10-500 us
+ * each, so waking threads through the OS every time would eat the step: workers spin on a
+ * generation counter for a short while after each region, and the issuer spins on the count of
+ * workers still busy, before either sleeps on a futex.
+ *
+ * Sleeping soon is what keeps the pool fast on a busy machine. When another process holds the
+ * core of a worker that is inside a region, spinning on the other core (or sched_yield, which
+ * only looks at its own core's queue) leaves that worker waiting for its scheduler slice, a
+ * millisecond or more; a sleeping issuer leaves its core idle, and the kernel moves the waiting
+ * worker (or the other process) onto it at once. The same holds the other way round for workers
+ * waiting on an issuer that was preempted. Tasks hand out their work from an atomic counter,
+ * so a worker that wakes late only takes less of it, and one that has not joined the region by
+ * the time the issuer is done with the work is left out of it altogether: the issuer never
+ * waits for a thread that has not started.
  */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#endif
 
 #include "internal.h"
 
 #define RS_MAX_THREADS 64
-/* How long a worker keeps spinning after its last region before it sleeps. */
-#define RS_SPIN_NS 2000000LL
-/* Spinning longer than this means whoever we wait for is probably off the CPU. */
-#define RS_YIELD_NS 200000LL
-/* A worker that finishes this long after the issuer is being starved of a core (the machine has
- * more runnable threads than cores); regions then run on the issuer alone for a while, since a
- * barrier per region under oversubscription costs a scheduler slice each time. */
-#define RS_STALL_NS 1000000LL
-#define RS_SERIAL_BACKOFF_NS 50000000LL
+
+/* How long a worker spins for the next region before it sleeps: longer than the serial work the
+ * issuer does between the regions of a step (norms, RoPE, small attention), short enough that a
+ * worker waiting for a preempted issuer gives its core away. */
+#define WORKER_SPIN_NS 200000LL
+/* How long the issuer, done with its share, spins for the workers before it sleeps: longer than
+ * a worker on its core trails the issuer in most regions; past it, the issuer's core is better
+ * left to a worker that lost its own. */
+#define ISSUER_SPIN_NS 100000LL
+/* A worker that finishes a region more than this long after the issuer, and later than the
+ * issuer's own share took, was off its core mid-task: the machine has more runnable threads
+ * than cores. Regions then run on the issuer alone for a while: 2 ms after a lone stall (a
+ * neighbour's time slice), doubling up to 64 ms while stalls come back within a few steps of
+ * each other (oversubscribed: a barrier per region would cost a scheduler slice each time). */
+#define STALL_NS 1000000LL
+#define BACKOFF_MIN_NS 2000000LL
+#define BACKOFF_MAX_NS 64000000LL
+#define CALM_REGIONS 512
 
 /* Guarded by issue_mutex. */
 static int64_t serial_until = 0;
+static int64_t backoff_ns = 0;
+static int calm_regions = 0; /* regions run on the pool since the last stall */
+
+/* What the pool did, for `ringside microbench` (relaxed: each counter is a tally, not a message). */
+static _Atomic uint64_t st_regions, st_serial_small, st_serial_backoff, st_stalls, st_left_out;
+static _Atomic uint64_t st_region_ns, st_wait_ns, st_serial_ns;
+
+static inline void tally(_Atomic uint64_t *c, uint64_t v) { atomic_fetch_add_explicit(c, v, memory_order_relaxed); }
 
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 static int pool_threads = 0;
 static int pool_requested = 0;
 
-static _Atomic uint64_t generation = 0;
-static _Atomic int pending = 0;
+/* 32-bit words: they are futexes. */
+static _Atomic uint32_t generation = 0;
+/* Workers inside the region or still free to join it. */
+static _Atomic uint32_t pending = 0;
+/* Places in the region not yet taken by a worker; the issuer takes back the rest when done. */
+static _Atomic int seats = 0;
 static _Atomic int sleepers = 0;
+static _Atomic int issuer_asleep = 0;
 static rs_task_fn job_fn;
 static void *job_ctx;
 static int job_isa; /* the issuer's rs_thread_isa(), taken on by the workers for the region */
-static pthread_mutex_t sleep_mutex = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t sleep_cond = PTHREAD_COND_INITIALIZER;
 /* Regions are issued by one thread at a time (the device thread); this makes that a rule. */
 static pthread_mutex_t issue_mutex = PTHREAD_MUTEX_INITIALIZER;
 
@@ -56,36 +90,71 @@ static int64_t now_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+#ifdef __linux__
+/* Sleeps unless *word has changed from `value` (spurious returns are fine: callers re-check). */
+static void sleep_while(_Atomic uint32_t *word, uint32_t value) {
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, value, NULL, NULL, 0);
+}
+static void wake_all(_Atomic uint32_t *word) {
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+#else
+/* Elsewhere one condition variable serves both words; every sleeper re-checks its own. */
+static pthread_mutex_t sleep_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sleep_cond = PTHREAD_COND_INITIALIZER;
+static void sleep_while(_Atomic uint32_t *word, uint32_t value) {
+    pthread_mutex_lock(&sleep_mutex);
+    while (atomic_load(word) == value) pthread_cond_wait(&sleep_cond, &sleep_mutex);
+    pthread_mutex_unlock(&sleep_mutex);
+}
+static void wake_all(_Atomic uint32_t *word) {
+    (void)word;
+    pthread_mutex_lock(&sleep_mutex);
+    pthread_cond_broadcast(&sleep_cond);
+    pthread_mutex_unlock(&sleep_mutex);
+}
+#endif
+
 static void *worker_main(void *arg) {
     const int ith = (int)(intptr_t)arg;
     /* Not a load: the first region may be issued before this thread gets to run, and it
      * must still take part in it. Workers are created before any region is issued. */
-    uint64_t seen = 0;
+    uint32_t seen = 0;
     for (;;) {
-        int64_t spin_start = now_ns();
-        uint64_t g;
-        for (int i = 0;; i++) {
+        uint32_t g;
+        int64_t spin_start = 0;
+        for (int i = 1;; i++) {
             g = atomic_load_explicit(&generation, memory_order_acquire);
             if (g != seen) break;
             cpu_relax();
-            /* Give the core away now and then: when the machine has more runnable threads
-             * than cores (another process, or the engine's host thread), a spinner that never
-             * yields can keep the very thread it waits for off the CPU. */
-            if ((i & 255) == 255 && now_ns() - spin_start > RS_YIELD_NS) sched_yield();
-            if ((i & 1023) == 1023 && now_ns() - spin_start > RS_SPIN_NS) {
-                pthread_mutex_lock(&sleep_mutex);
-                atomic_fetch_add_explicit(&sleepers, 1, memory_order_seq_cst);
-                while ((g = atomic_load_explicit(&generation, memory_order_seq_cst)) == seen)
-                    pthread_cond_wait(&sleep_cond, &sleep_mutex);
-                atomic_fetch_sub(&sleepers, 1);
-                pthread_mutex_unlock(&sleep_mutex);
-                break;
+            if ((i & 127) == 0) {
+                const int64_t t = now_ns();
+                if (spin_start == 0) {
+                    spin_start = t;
+                } else if (t - spin_start > WORKER_SPIN_NS) {
+                    /* Sequentially consistent with the issuer's increment of `generation` and
+                     * its load of `sleepers`: one of the two sees the other, so a region is
+                     * never issued past a worker about to sleep. */
+                    atomic_fetch_add_explicit(&sleepers, 1, memory_order_seq_cst);
+                    while ((g = atomic_load_explicit(&generation, memory_order_seq_cst)) == seen)
+                        sleep_while(&generation, seen);
+                    atomic_fetch_sub_explicit(&sleepers, 1, memory_order_relaxed);
+                    break;
+                }
             }
         }
         seen = g;
+        int s = atomic_load_explicit(&seats, memory_order_acquire);
+        while (s > 0 && !atomic_compare_exchange_weak_explicit(&seats, &s, s - 1, memory_order_acq_rel,
+                                                               memory_order_acquire)) {
+        }
+        if (s <= 0) continue; /* the issuer finished the region without us */
         rs_set_thread_isa(job_isa);
         job_fn(job_ctx, ith, pool_threads);
-        atomic_fetch_sub_explicit(&pending, 1, memory_order_release);
+        /* The same pairing with the issuer's `issuer_asleep` and its load of `pending`. */
+        if (atomic_fetch_sub_explicit(&pending, 1, memory_order_seq_cst) == 1 &&
+            atomic_load_explicit(&issuer_asleep, memory_order_seq_cst))
+            wake_all(&pending);
     }
     return NULL;
 }
@@ -127,40 +196,59 @@ int rs_pool_size(void) {
 void rs_parallel(rs_task_fn fn, void *ctx) {
     rs_pool_start(0);
     if (pool_threads == 1) {
+        const int64_t start = now_ns();
         fn(ctx, 0, 1);
+        tally(&st_regions, 1);
+        tally(&st_region_ns, (uint64_t)(now_ns() - start));
         return;
     }
     pthread_mutex_lock(&issue_mutex);
-    if (serial_until != 0 && now_ns() < serial_until) {
+    const int64_t start = now_ns();
+    if (serial_until != 0 && start < serial_until) {
         fn(ctx, 0, 1);
+        tally(&st_serial_backoff, 1);
+        tally(&st_serial_ns, (uint64_t)(now_ns() - start));
         pthread_mutex_unlock(&issue_mutex);
         return;
     }
     job_fn = fn;
     job_ctx = ctx;
     job_isa = rs_thread_isa();
-    atomic_store_explicit(&pending, pool_threads - 1, memory_order_relaxed);
-    /* Sequentially consistent on both sides (here and the worker's increment of `sleepers`
-     * before it re-reads `generation`): with a mere release here, the load of `sleepers` may
-     * be hoisted above the increment, both sides miss each other, and the worker sleeps
-     * through the region while we spin on `pending` forever. */
+    atomic_store_explicit(&pending, (uint32_t)(pool_threads - 1), memory_order_relaxed);
+    /* Release: a worker that takes a seat reads this region's job, even if it saw an older generation. */
+    atomic_store_explicit(&seats, pool_threads - 1, memory_order_release);
     atomic_fetch_add_explicit(&generation, 1, memory_order_seq_cst);
-    if (atomic_load_explicit(&sleepers, memory_order_seq_cst) > 0) {
-        pthread_mutex_lock(&sleep_mutex);
-        pthread_cond_broadcast(&sleep_cond);
-        pthread_mutex_unlock(&sleep_mutex);
-    }
+    if (atomic_load_explicit(&sleepers, memory_order_seq_cst) > 0) wake_all(&generation);
     fn(ctx, 0, pool_threads);
     const int64_t own_done = now_ns();
-    int64_t wait_start = 0;
-    for (int i = 0; atomic_load_explicit(&pending, memory_order_acquire) > 0; i++) {
+    const int late = atomic_exchange_explicit(&seats, 0, memory_order_acq_rel);
+    if (late > 0) {
+        atomic_fetch_sub_explicit(&pending, (uint32_t)late, memory_order_seq_cst);
+        tally(&st_left_out, (uint64_t)late);
+    }
+    for (int i = 1; atomic_load_explicit(&pending, memory_order_acquire) > 0; i++) {
         cpu_relax();
-        if ((i & 255) == 255) {
-            if (wait_start == 0) wait_start = now_ns();
-            else if (now_ns() - wait_start > RS_YIELD_NS) sched_yield();
+        if ((i & 127) == 0 && now_ns() - own_done > ISSUER_SPIN_NS) {
+            atomic_store_explicit(&issuer_asleep, 1, memory_order_seq_cst);
+            uint32_t p;
+            while ((p = atomic_load_explicit(&pending, memory_order_seq_cst)) != 0) sleep_while(&pending, p);
+            atomic_store_explicit(&issuer_asleep, 0, memory_order_relaxed);
+            break;
         }
     }
-    if (now_ns() - own_done > RS_STALL_NS) serial_until = now_ns() + RS_SERIAL_BACKOFF_NS;
+    const int64_t end = now_ns();
+    if (end - own_done > STALL_NS && end - own_done > own_done - start) {
+        backoff_ns = calm_regions < CALM_REGIONS && backoff_ns > 0 ? backoff_ns * 2 : BACKOFF_MIN_NS;
+        if (backoff_ns > BACKOFF_MAX_NS) backoff_ns = BACKOFF_MAX_NS;
+        serial_until = end + backoff_ns;
+        calm_regions = 0;
+        tally(&st_stalls, 1);
+    } else if (calm_regions < CALM_REGIONS) {
+        calm_regions++;
+    }
+    tally(&st_regions, 1);
+    tally(&st_region_ns, (uint64_t)(end - start));
+    tally(&st_wait_ns, (uint64_t)(end - own_done));
     pthread_mutex_unlock(&issue_mutex);
 }
 
@@ -168,8 +256,22 @@ void rs_run_serial(rs_task_fn fn, void *ctx) {
     /* Still one issuer at a time: kernels call single-threaded OpenBLAS, whose buffer pool is
      * sized for the pool's threads, not for every thread that might run a model. */
     pthread_mutex_lock(&issue_mutex);
+    const int64_t start = now_ns();
     fn(ctx, 0, 1);
+    tally(&st_serial_small, 1);
+    tally(&st_serial_ns, (uint64_t)(now_ns() - start));
     pthread_mutex_unlock(&issue_mutex);
+}
+
+void rs_pool_stats_read(rs_pool_stats *out) {
+    out->regions = atomic_load_explicit(&st_regions, memory_order_relaxed);
+    out->serial_small = atomic_load_explicit(&st_serial_small, memory_order_relaxed);
+    out->serial_backoff = atomic_load_explicit(&st_serial_backoff, memory_order_relaxed);
+    out->stalls = atomic_load_explicit(&st_stalls, memory_order_relaxed);
+    out->left_out = atomic_load_explicit(&st_left_out, memory_order_relaxed);
+    out->region_ns = atomic_load_explicit(&st_region_ns, memory_order_relaxed);
+    out->wait_ns = atomic_load_explicit(&st_wait_ns, memory_order_relaxed);
+    out->serial_ns = atomic_load_explicit(&st_serial_ns, memory_order_relaxed);
 }
 
 /* ---- per-thread scratch --------------------------------------------------------------- */

@@ -19,7 +19,7 @@ struct Microbench: ParsableCommand {
     var moePaths: [String] = MoEBenchmark.Path.allCases.map(\.rawValue)
     @Option(name: .customLong("moe-quantize"), help: "Quantize the experts to q8_0 or q4_0 first, as --quantize does on load.")
     var moeQuantize: String?
-    @Flag(name: .long, help: "Print one JSON object (model, pp, tg, prefill_tokens_per_s, decode_tokens_per_s, path).")
+    @Flag(name: .long, help: "Print one JSON object (model, pp, tg, prefill_tokens_per_s, decode_tokens_per_s, path, decode_dispatch).")
     var json = false
     @Flag(name: .customLong("fp32-activations"), help: "Decode with fp32 activations instead of int16-quantized ones.")
     var fp32Activations = false
@@ -53,10 +53,11 @@ struct Microbench: ParsableCommand {
         if json {
             print(try BenchJSON.encode(MicrobenchFigures(model: m.info.name, pp: promptTokens, tg: decodeTokens,
                                                          prefillTokensPerS: rates.prefill, decodeTokensPerS: rates.decode,
-                                                         path: kernels)))
+                                                         path: kernels, decodeDispatch: rates.decodeDispatch)))
             return
         }
         print(String(format: "%@  pp%d %.1f t/s   tg%d %.1f t/s   (median of %d)", m.info.name, promptTokens, rates.prefill, decodeTokens, rates.decode, repetitions))
+        print(rates.decodeDispatch.summary)
     }
 }
 

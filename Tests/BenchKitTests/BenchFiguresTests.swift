@@ -24,6 +24,27 @@ struct BenchFiguresTests {
         #expect(p["isa"] as? String == "avx2")
     }
 
+    @Test func microbenchKeysWithTheDecodeDispatch() throws {
+        let path = KernelPath(cpu: "AMD EPYC", isa: "avx2", vnni: false, decodeKernel: "int16-avx2 (Q4_1)",
+                              prefillKernel: "sgemm", blas: "OpenBLAS Zen", threads: 2)
+        var c = PoolCounters()
+        c.regions = 302; c.smallSerial = 60; c.backoffSerial = 2; c.stalls = 1; c.leftOut = 4
+        c.regionNs = 20_000_000; c.waitNs = 2_000_000; c.serialNs = 1_000_000
+        let dispatch = DecodeDispatch(c, steps: 2, ns: 24_000_000)
+        #expect(dispatch.regionsPerStep == 151 && dispatch.smallSerialPerStep == 30 && dispatch.backoffSerialPerStep == 1)
+        #expect(dispatch.leftOutPerStep == 2 && dispatch.stalls == 1)
+        #expect(dispatch.stepUs == 12_000 && dispatch.regionUs == 10_000 && dispatch.waitUs == 1_000 && dispatch.serialUs == 500)
+        #expect(dispatch.outsideUs == 1_500)
+        let o = try Self.object(BenchJSON.encode(MicrobenchFigures(model: "m", pp: 512, tg: 128, prefillTokensPerS: 300.5,
+                                                                   decodeTokensPerS: 70.25, path: path, decodeDispatch: dispatch)))
+        // The six keys stay; the dispatch figures come as one more.
+        #expect(Set(o.keys) == ["model", "pp", "tg", "prefill_tokens_per_s", "decode_tokens_per_s", "path", "decode_dispatch"])
+        let d = try #require(o["decode_dispatch"] as? [String: Any])
+        #expect(Set(d.keys) == ["steps", "regions_per_step", "left_out_per_step", "small_serial_per_step", "backoff_serial_per_step",
+                                "stalls", "step_us", "region_us", "wait_us", "serial_us", "outside_us"])
+        #expect(d["regions_per_step"] as? Double == 151)
+    }
+
     @Test func engineBenchKeysStayWhenAGapIsMissing() throws {
         let o = try Self.object(BenchJSON.encode(EngineBenchJSON(
             concurrency: 16, decodeTokensPerS: 120, endToEndTokensPerS: 100, gapP50Us: 31, gapP99Us: nil,

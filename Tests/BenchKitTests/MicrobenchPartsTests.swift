@@ -17,6 +17,12 @@ struct MicrobenchPartsTests {
         let rates = try ForwardBench(promptTokens: 12, decodeTokens: 5, repetitions: 2).run(loaded.model, activations: .int16)
         #expect(rates.prefill.isFinite && rates.prefill > 0)
         #expect(rates.decode.isFinite && rates.decode > 0)
+        // Two measured repetitions of 5 steps; every step runs its products somewhere. (The
+        // counters are the process's: suites running beside this one add to them.)
+        let d = rates.decodeDispatch
+        #expect(d.steps == 10)
+        #expect(d.regionsPerStep + d.smallSerialPerStep + d.backoffSerialPerStep >= 1)
+        #expect(d.stepUs > 0)
     }
 
     @Test func forwardBenchPastTheContextIsAnError() throws {

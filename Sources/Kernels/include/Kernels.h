@@ -42,10 +42,26 @@ void rs_pool_start(int nthreads);
 int rs_pool_size(void);
 
 typedef void (*rs_task_fn)(void *ctx, int ith, int nth);
-/* Runs fn(ctx, i, n) for i in 0..<n on the pool and returns when all are done. */
+/* Runs fn(ctx, i, n) on the pool's threads and returns when all are done. fn must hand out its
+ * work dynamically (an atomic counter): the caller always runs it (i = 0), but a worker that has
+ * not joined by the time the caller returns from it is left out, and on an oversubscribed
+ * machine the caller may run it alone as fn(ctx, 0, 1). */
 void rs_parallel(rs_task_fn fn, void *ctx);
 /* Runs fn(ctx, 0, 1) on the calling thread, one issuer at a time like rs_parallel. */
 void rs_run_serial(rs_task_fn fn, void *ctx);
+
+/* Running totals since the process started: how the kernels' work was dispatched. */
+typedef struct {
+    uint64_t regions;        /* rs_parallel calls that ran on the pool's threads */
+    uint64_t serial_small;   /* kernels run on the caller because they were small (rs_run_serial) */
+    uint64_t serial_backoff; /* rs_parallel calls run on the caller alone during a stall backoff */
+    uint64_t stalls;         /* regions a worker finished far behind the issuer */
+    uint64_t left_out;       /* workers left out of a region: not started when the issuer was done */
+    uint64_t region_ns;      /* wall time of the pool's regions, issue to the last worker done */
+    uint64_t wait_ns;        /* of which the issuer waited for the workers after its own share */
+    uint64_t serial_ns;      /* wall time of the kernels run on the caller (small or backoff) */
+} rs_pool_stats;
+void rs_pool_stats_read(rs_pool_stats *out);
 
 /* ---- matrix products ------------------------------------------------------------------ */
 
@@ -65,6 +81,15 @@ typedef struct {
  * fused dequantize-and-dot path; many tokens dequantize panels of rows and call sgemm. */
 void rs_matmul(const rs_matmul_job *jobs, int njobs, const float *x, int64_t ldx, int64_t cols,
                int64_t n_tokens);
+
+/* A gated feed-forward block: gate->y = act(x Wg^T) * (x Wu^T), then down->y (+)= gate->y Wd^T.
+ * up->y is scratch; gate and up have the same rows, neither accumulates. The activation (and, for
+ * the integer path, the down product's quantized input) is computed chunk by chunk inside the
+ * gate/up region, so the issuing thread does no serial work between the two regions. Results
+ * are those of rs_matmul, the activation and rs_matmul in sequence, bit for bit. */
+enum { RS_GLU_SILU = 0, RS_GLU_GELU_TANH = 1 };
+void rs_glu_ffn(const rs_matmul_job *gate, const rs_matmul_job *up, int act, const rs_matmul_job *down,
+                const float *x, int64_t ldx, int64_t cols, int64_t n_tokens);
 
 /* How the matrix-vector path (few tokens) takes its activations. INT8 and INT16 quantize them per
  * block of 32 (to int8 as llama.cpp does, or to int16) and run integer dot products: int8 packs

@@ -15,16 +15,16 @@ struct MLP {
     var inter: Int { gate.rows }
 
     /// y = mlp(x) for `n` rows (added to y when `accumulate`); `g` and `u` are scratch.
+    /// One call into the kernels (`rs_glu_ffn`): the activation is applied inside the gate/up
+    /// region, so no serial work sits between it and the down product's region.
     func forward(_ x: UnsafePointer<Float>, ldx: Int, n: Int, into y: UnsafeMutablePointer<Float>,
                  accumulate: Bool, g: FloatBuffer, u: FloatBuffer) {
         let f = inter, d = down.rows
         g.reserve(n * f)
         u.reserve(n * f)
-        matmul(x, ldx: ldx, tokens: n, cols: gate.cols, gate.job(into: g.pointer, ldy: f), up.job(into: u.pointer, ldy: f))
-        switch activation {
-        case .silu: rs_silu_mul(g.pointer, u.pointer, g.pointer, Int64(n * f))
-        case .geluTanh: rs_gelu_tanh_mul(g.pointer, u.pointer, g.pointer, Int64(n * f))
-        }
-        matmul(g.pointer, ldx: f, tokens: n, cols: f, down.job(into: y, ldy: d, accumulate: accumulate))
+        var gj = gate.job(into: g.pointer, ldy: f), uj = up.job(into: u.pointer, ldy: f)
+        var dj = down.job(into: y, ldy: d, accumulate: accumulate)
+        let act = activation == .silu ? RS_GLU_SILU : RS_GLU_GELU_TANH
+        rs_glu_ffn(&gj, &uj, Int32(act), &dj, x, Int64(ldx), Int64(gate.cols), Int64(n))
     }
 }
