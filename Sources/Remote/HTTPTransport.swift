@@ -29,7 +29,10 @@ struct HTTPTransport: Sendable {
         var c = HTTPClient.Configuration()
         c.timeout = .init(connect: .seconds(5))
         c.connectionPool.retryConnectionEstablishment = false
-        c.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        // `bench --url` keeps up to --concurrency streams open at once (all of its prompts when
+        // it has no limit): a request waiting for a pooled connection would count the wait as
+        // the server's time to first token.
+        c.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 4096
         c.decompression = .disabled
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: c)
     }()
@@ -42,15 +45,35 @@ struct HTTPTransport: Sendable {
         out.method = HTTPMethod(rawValue: r.httpMethod ?? "GET")
         for (k, v) in r.allHTTPHeaderFields ?? [:] { out.headers.add(name: k, value: v) }
         if let b = r.httpBody { out.body = .bytes(ByteBuffer(bytes: b)) }
+        if out.method != .GET { out.headers.replaceOrAdd(name: "Connection", value: "close") }
         return out
     }
 
     /// One request, its whole body (at most 64 MiB), within the request's timeout.
     func fetch(_ request: URLRequest) async throws -> (status: Int, body: Data) {
         let timeout = TimeAmount.milliseconds(Int64(max(0.001, request.timeoutInterval) * 1000))
-        let response = try await Self.client.execute(Self.convert(request), timeout: timeout)
+        let response = try await Self.execute(Self.convert(request), deadline: .now() + timeout)
         let body = try await response.body.collect(upTo: 64 << 20)
         return (Int(response.status.code), Data(body.readableBytesView))
+    }
+
+    /// A pooled keep-alive connection that the server closed a moment ago fails the next
+    /// request on it (llama-server does this under `bench --url`: "I/O on closed channel" or
+    /// "connection lost"). A GET is asked once more on a new connection. A POST starts a
+    /// generation that must not run twice, so it never shares a connection
+    /// (`Connection: close`; `ringside serve` closes after a completion anyway).
+    static func execute(_ request: HTTPClientRequest, deadline: NIODeadline) async throws -> HTTPClientResponse {
+        do {
+            return try await client.execute(request, deadline: deadline)
+        } catch let e where request.method == .GET && isStaleConnection(e) {
+            return try await client.execute(request, deadline: deadline)
+        }
+    }
+
+    static func isStaleConnection(_ error: any Error) -> Bool {
+        if case ChannelError.ioOnClosedChannel? = error as? ChannelError { return true }
+        if let e = error as? HTTPClientError, e == .remoteConnectionClosed { return true }
+        return false
     }
 
     /// A streamed response: `.status` first, then `.bytes` as they come.
@@ -61,7 +84,7 @@ struct HTTPTransport: Sendable {
         let task = Task {
             do {
                 // The deadline would end a long stream: silence is judged by the watchdog.
-                let response = try await Self.client.execute(req, deadline: .distantFuture)
+                let response = try await Self.execute(req, deadline: .distantFuture)
                 silence.touch()
                 continuation.yield(.status(Int(response.status.code)))
                 for try await buffer in response.body {
