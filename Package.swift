@@ -12,6 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -42,10 +43,11 @@ let package = Package(
         .target(
             name: "Engine", dependencies: ["Kernels", "Profiler", "Jinja"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
-        // Other servers over the network (Foundation's URLSession): /metrics parsed and named by
-        // server kind, Ringside's /v1/events stream, streamed chat completions.
+        // Other servers over the network (AsyncHTTPClient): /metrics parsed and named by server
+        // kind, Ringside's /v1/events stream, streamed chat completions.
         .target(
-            name: "Remote", dependencies: ["Engine", "Profiler"],
+            name: "Remote",
+            dependencies: ["Engine", "Profiler", .product(name: "AsyncHTTPClient", package: "async-http-client")],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(
             name: "TUI", dependencies: ["Engine", "Profiler", "CNcursesw"],
@@ -94,7 +96,7 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
-            name: "BenchKitTests", dependencies: ["BenchKit", "Engine", "Profiler"],
+            name: "BenchKitTests", dependencies: ["BenchKit", "Engine", "Profiler", "Remote"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         // Runs the built `ringside` binary as a child process: commands, exit codes, JSON keys.
         .testTarget(

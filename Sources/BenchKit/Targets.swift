@@ -1,4 +1,5 @@
 import Engine
+import Remote
 import Foundation
 
 /// What a benchmark request reports as it streams.
@@ -49,11 +50,11 @@ public struct EngineTarget: BenchTarget {
 /// Any OpenAI-compatible server (llama.cpp's llama-server, SGLang, `ringside serve`), through
 /// `/v1/completions` with the prompt as token ids.
 public struct HTTPTarget: BenchTarget {
-    public let client: HTTPClient
+    public let client: RemoteClient
     public let url: String
     public let model: String
 
-    public init(client: HTTPClient, url: String, model: String) {
+    public init(client: RemoteClient, url: String, model: String) {
         self.client = client
         self.url = url
         self.model = model
@@ -67,7 +68,7 @@ public struct HTTPTarget: BenchTarget {
             "stream": true, "ignore_eos": ignoreEOS, "stream_options": ["include_usage": true],
         ]
         let data = (try? JSONSerialization.data(withJSONObject: body)) ?? Data()
-        let payloads = client.streamEvents(path: "/v1/completions", body: data)
+        let payloads = client.serverSentEvents(post: "/v1/completions", body: data)
         return AsyncThrowingStream { continuation in
             let task = Task {
                 do {

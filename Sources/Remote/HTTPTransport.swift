@@ -1,70 +1,107 @@
+import AsyncHTTPClient
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// The only code here that speaks HTTP: Foundation's URLSession (libcurl underneath on Linux).
-/// Plain requests answer within their timeout; streams report their status first, then bytes
-/// as they arrive, and end with an error when nothing arrives for `idle` seconds, so a server
-/// that stops answering can never hang a caller.
+/// The only code here that speaks HTTP: AsyncHTTPClient (SwiftNIO). Callers describe requests
+/// as Foundation `URLRequest`s (URL, method, headers, body, timeout); plain requests answer
+/// within their timeout; streams report their status first, then bytes as they arrive, and end
+/// with an error when nothing arrives for `idle` seconds, so a server that stops answering can
+/// never hang a caller.
 struct HTTPTransport: Sendable {
     enum Part: Sendable {
         case status(Int)
         case bytes(Data)
     }
 
-    let session: URLSession
+    /// One client for the process: its connection pool and the NIO event loops are shared, and
+    /// it lives as long as the process, so it never needs shutting down. Failed connections are
+    /// not retried here (the cockpit retries with its own `Backoff`), and bodies are not
+    /// decompressed (`/v1/events` and SSE are read as they come).
+    static let client: HTTPClient = {
+        var c = HTTPClient.Configuration()
+        c.timeout = .init(connect: .seconds(5))
+        c.connectionPool.retryConnectionEstablishment = false
+        // `bench --url` keeps up to --concurrency streams open at once (all of its prompts when
+        // it has no limit): a request waiting for a pooled connection would count the wait as
+        // the server's time to first token.
+        c.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 4096
+        c.decompression = .disabled
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: c)
+    }()
 
-    init() {
-        session = URLSession(configuration: Self.configuration())
+    /// Idle connections are closed by the pool; nothing to do per caller.
+    func shutdown() async {}
+
+    static func convert(_ r: URLRequest) -> HTTPClientRequest {
+        var out = HTTPClientRequest(url: r.url?.absoluteString ?? "")
+        out.method = HTTPMethod(rawValue: r.httpMethod ?? "GET")
+        for (k, v) in r.allHTTPHeaderFields ?? [:] { out.headers.add(name: k, value: v) }
+        if let b = r.httpBody { out.body = .bytes(ByteBuffer(bytes: b)) }
+        if out.method != .GET { out.headers.replaceOrAdd(name: "Connection", value: "close") }
+        return out
     }
 
-    /// No URL cache: swift-corelibs-foundation looks a request up in the cache on a background
-    /// queue before the task has its protocol, and a `cancel()` landing in that window traps
-    /// ("Trying to access a behaviour for a task that in not in the registry"); it killed the
-    /// attach tests once when a source closed with requests in flight.
-    static func configuration() -> URLSessionConfiguration {
-        let c = URLSessionConfiguration.ephemeral
-        c.timeoutIntervalForRequest = 30
-        c.requestCachePolicy = .reloadIgnoringLocalCacheData
-        c.urlCache = nil
-        return c
-    }
-
-    /// One request, its whole body.
+    /// One request, its whole body (at most 64 MiB), within the request's timeout.
     func fetch(_ request: URLRequest) async throws -> (status: Int, body: Data) {
-        let box = TaskBox()
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (c: CheckedContinuation<(status: Int, body: Data), any Error>) in
-                let task = session.dataTask(with: request) { data, response, error in
-                    if let error { c.resume(throwing: error); return }
-                    c.resume(returning: ((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data()))
-                }
-                box.set(task)
-                task.resume()
-            }
-        } onCancel: {
-            box.cancel()
+        let timeout = TimeAmount.milliseconds(Int64(max(0.001, request.timeoutInterval) * 1000))
+        let response = try await Self.execute(Self.convert(request), deadline: .now() + timeout)
+        let body = try await response.body.collect(upTo: 64 << 20)
+        return (Int(response.status.code), Data(body.readableBytesView))
+    }
+
+    /// A pooled keep-alive connection that the server closed a moment ago fails the next
+    /// request on it (llama-server does this under `bench --url`: "I/O on closed channel" or
+    /// "connection lost"). A GET is asked once more on a new connection. A POST starts a
+    /// generation that must not run twice, so it never shares a connection
+    /// (`Connection: close`; `ringside serve` closes after a completion anyway).
+    static func execute(_ request: HTTPClientRequest, deadline: NIODeadline) async throws -> HTTPClientResponse {
+        do {
+            return try await client.execute(request, deadline: deadline)
+        } catch let e where request.method == .GET && isStaleConnection(e) {
+            return try await client.execute(request, deadline: deadline)
         }
+    }
+
+    static func isStaleConnection(_ error: any Error) -> Bool {
+        if case ChannelError.ioOnClosedChannel? = error as? ChannelError { return true }
+        if let e = error as? HTTPClientError, e == .remoteConnectionClosed { return true }
+        return false
     }
 
     /// A streamed response: `.status` first, then `.bytes` as they come.
     func stream(_ request: URLRequest, idle: Double) -> AsyncThrowingStream<Part, any Error> {
         let (stream, continuation) = AsyncThrowingStream<Part, any Error>.makeStream()
-        let delegate = StreamDelegate(continuation)
-        let c = Self.configuration()
-        // Our watchdog below judges silence; URLSession's own timeout would end a long stream.
-        c.timeoutIntervalForRequest = 24 * 3600
-        c.timeoutIntervalForResource = 7 * 24 * 3600
-        let session = URLSession(configuration: c, delegate: delegate, delegateQueue: nil)
-        var request = request
-        request.timeoutInterval = 24 * 3600
-        let task = session.dataTask(with: request)
+        let silence = Silence()
+        let req = Self.convert(request)
+        let task = Task {
+            do {
+                // The deadline would end a long stream: silence is judged by the watchdog.
+                let response = try await Self.execute(req, deadline: .distantFuture)
+                silence.touch()
+                continuation.yield(.status(Int(response.status.code)))
+                for try await buffer in response.body {
+                    silence.touch()
+                    continuation.yield(.bytes(Data(buffer.readableBytesView)))
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
         let watchdog = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(500))
-                if delegate.silentFor() > idle {
-                    delegate.fail(RemoteError.unreachable("no data for \(Int(idle)) s"))
+                if silence.seconds() > idle {
+                    // Finished here, not by the request's task: the consumer must not wait on it.
+                    continuation.finish(throwing: RemoteError.unreachable("no data for \(Int(idle)) s"))
                     task.cancel()
                     return
                 }
@@ -73,81 +110,51 @@ struct HTTPTransport: Sendable {
         continuation.onTermination = { _ in
             watchdog.cancel()
             task.cancel()
-            session.invalidateAndCancel()
         }
-        task.resume()
         return stream
     }
+
+    /// A transport failure in the status line's words; nil for errors that are not the network's.
+    static func describe(_ error: any Error) -> String? {
+        if let e = error as? HTTPClientError {
+            switch e {
+            case .connectTimeout: return "timed out connecting"
+            case .readTimeout, .deadlineExceeded: return "timed out"
+            case .remoteConnectionClosed: return "connection lost"
+            case .cancelled: return "cancelled"
+            default: return String("\(e)".prefix(100))
+            }
+        }
+        if let e = error as? IOError {
+            switch e.errnoCode {
+            case ECONNREFUSED: return "connection refused"
+            case ECONNRESET, EPIPE: return "connection lost"
+            case ETIMEDOUT: return "timed out"
+            default: return String("\(e)".prefix(100))
+            }
+        }
+        if let e = error as? NIOConnectionError {
+            return e.connectionErrors.first.flatMap { describe($0.error) } ?? "unknown host"
+        }
+        if error is ChannelError { return String("\(error)".prefix(100)) }
+        return nil
+    }
 }
 
-/// Holds a task for a cancellation handler that may run before or after it exists.
-final class TaskBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var task: URLSessionTask?
-    private var cancelled = false
-
-    func set(_ t: URLSessionTask) {
-        lock.lock()
-        task = t
-        let c = cancelled
-        lock.unlock()
-        if c { t.cancel() }
-    }
-
-    func cancel() {
-        lock.lock()
-        cancelled = true
-        let t = task
-        lock.unlock()
-        t?.cancel()
-    }
-}
-
-/// Hands a data task's callbacks to a stream, and remembers when bytes last came.
-final class StreamDelegate: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-    private let continuation: AsyncThrowingStream<HTTPTransport.Part, any Error>.Continuation
+/// When bytes last came, for the stream watchdog.
+final class Silence: @unchecked Sendable {
     private let lock = NSLock()
     private var last = Date()
-    private var failure: (any Error)?
 
-    init(_ c: AsyncThrowingStream<HTTPTransport.Part, any Error>.Continuation) { continuation = c }
-
-    func silentFor() -> Double {
-        lock.lock()
-        defer { lock.unlock() }
-        return Date().timeIntervalSince(last)
-    }
-
-    func fail(_ e: any Error) {
-        lock.lock()
-        failure = e
-        lock.unlock()
-        continuation.finish(throwing: e)
-    }
-
-    private func touch() {
+    func touch() {
         lock.lock()
         last = Date()
         lock.unlock()
     }
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
-        touch()
-        continuation.yield(.status((response as? HTTPURLResponse)?.statusCode ?? 0))
-        completionHandler(.allow)
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        touch()
-        continuation.yield(.bytes(data))
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+    func seconds() -> Double {
         lock.lock()
-        let earlier = failure
-        lock.unlock()
-        if let error { continuation.finish(throwing: earlier ?? error) } else { continuation.finish() }
-        session.finishTasksAndInvalidate()
+        defer { lock.unlock() }
+        return Date().timeIntervalSince(last)
     }
 }

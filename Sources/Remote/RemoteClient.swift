@@ -28,7 +28,7 @@ public final class RemoteClient: Sendable {
 
     /// Ends the client's idle connections.
     public func shutdown() async {
-        http.session.finishTasksAndInvalidate()
+        await http.shutdown()
     }
 
     func request(_ path: String, method: String = "GET", body: Data? = nil, timeout: Double = 5) -> URLRequest {
@@ -45,16 +45,7 @@ public final class RemoteClient: Sendable {
 
     static func unreachable(_ error: any Error) -> RemoteError {
         if let e = error as? RemoteError { return e }
-        if let e = error as? URLError {
-            switch e.code {
-            case .cannotConnectToHost: return .unreachable("connection refused")
-            case .timedOut: return .unreachable("timed out")
-            case .networkConnectionLost: return .unreachable("connection lost")
-            case .cannotFindHost, .dnsLookupFailed: return .unreachable("unknown host")
-            case .cancelled: return .unreachable("cancelled")
-            default: return .unreachable(e.localizedDescription)
-            }
-        }
+        if let why = HTTPTransport.describe(error) { return .unreachable(why) }
         return .unreachable(String("\(error)".prefix(100)))
     }
 

@@ -55,8 +55,11 @@ struct Bench: AsyncParsableCommand {
             chat = { text in (try? loaded.chatPrompt([ChatMessage(role: "user", content: text)])) ?? loaded.rawPrompt(text) }
             vocab = loaded.model.info.vocabSize
         }
-        if let url {
-            do { target = HTTPTarget(client: try HTTPClient(url: url), url: url, model: options.model) } catch { throw CLIError("\(error)") }
+        let remote = try url.map { u in
+            do { return try RemoteClient(url: u) } catch { throw CLIError("\(error)") }
+        }
+        if let url, let remote {
+            target = HTTPTarget(client: remote, url: url, model: options.model)
         } else {
             guard let loaded = local else { return }
             let e = Engine(loaded, config: try engineOptions.engineConfig(for: loaded))
@@ -91,12 +94,8 @@ struct Bench: AsyncParsableCommand {
         }
 
         // The server's own view of the run, when it has /metrics: scraped before and after.
-        var scraper: RemoteClient?
         var before: (ServerKind, MetricsScrape)?
-        if let url, let c = try? RemoteClient(url: url) {
-            scraper = c
-            if let found = try? await c.detect(), let scrape = found.1, found.0 != .unknown { before = (found.0, scrape) }
-        }
+        if let found = try? await remote?.detect(), let scrape = found.1, found.0 != .unknown { before = (found.0, scrape) }
         let collector = engine.map { EventCollector($0.recorder) }
         let counter = ResultCounter()
         let progress = ProgressBar(total: requests.count) { counter.value }
@@ -110,10 +109,10 @@ struct Bench: AsyncParsableCommand {
         let load = concurrency.map { "concurrency \($0)" } ?? requestRate.map { "\($0) req/s" } ?? "all at once"
         var report = BenchReport(backend: target.name, workload: spec.describe(load: load), results: results, duration: duration)
         if engine != nil { report.addEngineEvents(events) }
-        if let before, let last = try? await scraper?.metrics() {
+        if let before, let last = try? await remote?.metrics() {
             report.server = ServerSide(kind: before.0, before: before.1, after: last)
         }
-        await scraper?.shutdown()
+        await remote?.shutdown()
         print(report.table, terminator: "")
         if let outputFile {
             do { try report.json().write(to: URL(fileURLWithPath: outputFile)) } catch { throw CLIError("cannot write \(outputFile): \(error)") }

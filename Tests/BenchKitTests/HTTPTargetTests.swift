@@ -1,4 +1,5 @@
 import BenchKit
+import Remote
 import Foundation
 import Testing
 
@@ -10,7 +11,7 @@ struct HTTPTargetTests {
 
     func chunks(_ server: OneShotServer) async throws -> (chunks: [BenchChunk], request: [String: Any]) {
         let url = "http://127.0.0.1:\(server.port)"
-        let target = HTTPTarget(client: try HTTPClient(url: url), url: url, model: "m")
+        let target = HTTPTarget(client: try RemoteClient(url: url), url: url, model: "m")
         var got: [BenchChunk] = []
         for try await c in target.send(BenchRequest(prompt: [5, 6, 7], outputLen: 2), ignoreEOS: true) { got.append(c) }
         let raw = server.finish()
