@@ -7,19 +7,22 @@ public struct MicrobenchFigures: Codable, Sendable, Equatable {
     public var model: String
     public var pp: Int
     public var tg: Int
+    /// Tokens in the cache when the decode figure starts (llama-bench's `-d`; 0 is its `tg`).
+    public var depth: Int
     public var prefillTokensPerS: Double
     public var decodeTokensPerS: Double
     public var path: KernelPath
 
     enum CodingKeys: String, CodingKey {
-        case model, pp, tg, path
+        case model, pp, tg, depth, path
         case prefillTokensPerS = "prefill_tokens_per_s", decodeTokensPerS = "decode_tokens_per_s"
     }
 
-    public init(model: String, pp: Int, tg: Int, prefillTokensPerS: Double, decodeTokensPerS: Double, path: KernelPath) {
+    public init(model: String, pp: Int, tg: Int, depth: Int = 0, prefillTokensPerS: Double, decodeTokensPerS: Double, path: KernelPath) {
         self.model = model
         self.pp = pp
         self.tg = tg
+        self.depth = depth
         self.prefillTokensPerS = prefillTokensPerS
         self.decodeTokensPerS = decodeTokensPerS
         self.path = path

@@ -2,17 +2,22 @@ import Engine
 import Foundation
 
 /// llama-bench's two figures for this engine (`ringside microbench`): prefill of `promptTokens`
-/// random ids in one extend, then `decodeTokens` greedy one-token steps.
+/// random ids in one extend into an empty cache, then, as a test of its own, `decodeTokens`
+/// greedy one-token steps from a cache holding `depth` tokens. llama-bench's `-n 128` decodes from
+/// an empty cache and its `-d N` from N tokens; decode slows as the context grows (attention
+/// reads every cached token), so the two figures compare only at the same depth.
 public struct ForwardBench: Sendable {
     public var promptTokens: Int
     public var decodeTokens: Int
+    public var depth: Int
     /// Measured repetitions; one more runs first to warm caches and the page map, unreported.
     public var repetitions: Int
     public var seed: UInt64 = 1
 
-    public init(promptTokens: Int = 512, decodeTokens: Int = 128, repetitions: Int = 3) {
+    public init(promptTokens: Int = 512, decodeTokens: Int = 128, depth: Int = 0, repetitions: Int = 3) {
         self.promptTokens = promptTokens
         self.decodeTokens = decodeTokens
+        self.depth = depth
         self.repetitions = repetitions
     }
 
@@ -24,20 +29,25 @@ public struct ForwardBench: Sendable {
 
     /// Runs on a runner of its own, sized to the sequence, so that nothing else's KV pages are touched.
     public func run(_ model: any LanguageModel, activations: ActivationFormat) throws -> Rates {
-        let runner = SequenceRunner(model: model, kvTokens: promptTokens + decodeTokens + 16)
+        let runner = SequenceRunner(model: model, kvTokens: max(promptTokens, depth + decodeTokens) + 16)
         runner.activations = activations
         var gen = SeededGenerator(seed: seed)
-        let prompt = (0 ..< promptTokens).map { _ in Int32(gen.next() % UInt64(model.info.vocabSize)) }
+        let random = { (n: Int) in (0 ..< n).map { _ in Int32(gen.next() % UInt64(model.info.vocabSize)) } }
+        let prompt = random(promptTokens), context = random(depth), first = random(1)
         var pp: [Double] = [], tg: [Double] = []
         for _ in 0 ..< repetitions + 1 {
             runner.reset()
             let t0 = DispatchTime.now().uptimeNanoseconds
-            var logits = try runner.extend(prompt)
+            _ = try runner.extend(prompt)
             let t1 = DispatchTime.now().uptimeNanoseconds
-            for _ in 0 ..< decodeTokens { logits = try runner.extend([Sampler.argmax(logits.row(0))]) }
+            runner.reset()
+            if depth > 0 { _ = try runner.extend(context) }
+            var next = first[0]
             let t2 = DispatchTime.now().uptimeNanoseconds
+            for _ in 0 ..< decodeTokens { next = Sampler.argmax(try runner.extend([next]).row(0)) }
+            let t3 = DispatchTime.now().uptimeNanoseconds
             pp.append(Double(promptTokens) / (Double(t1 - t0) / 1e9))
-            tg.append(Double(decodeTokens) / (Double(t2 - t1) / 1e9))
+            tg.append(Double(decodeTokens) / (Double(t3 - t2) / 1e9))
         }
         return Rates(prefill: Self.warmMedian(pp), decode: Self.warmMedian(tg))
     }

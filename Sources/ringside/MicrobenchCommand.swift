@@ -11,6 +11,8 @@ struct Microbench: ParsableCommand {
     @OptionGroup var options: ModelOptions
     @Option(name: .customLong("pp"), help: "Prompt tokens for the prefill figure.") var promptTokens = 512
     @Option(name: .customLong("tg"), help: "Tokens generated for the decode figure.") var decodeTokens = 128
+    @Option(name: .long, help: "Tokens in the cache before the decode figure, as llama-bench's -d (its tg128 is depth 0).")
+    var depth = 0
     @Option(name: .long, help: "Repetitions; the median is reported.") var repetitions = 3
     @Flag(name: .long, help: "Time one MoE layer at Ling-mini-2.0's shapes instead: grouped vs dense vs a per-token loop.")
     var moe = false
@@ -48,15 +50,17 @@ struct Microbench: ParsableCommand {
         let activations = chosenActivations
         let kernels = KernelPath.current(weightType: KernelPath.dominantType(atPath: loaded.path), activations: activations)
         if !json { print(kernels.summary) }
-        let rates = try ForwardBench(promptTokens: promptTokens, decodeTokens: decodeTokens, repetitions: repetitions)
+        guard depth >= 0 else { throw CLIError("--depth must be >= 0") }
+        let rates = try ForwardBench(promptTokens: promptTokens, decodeTokens: decodeTokens, depth: depth, repetitions: repetitions)
             .run(m, activations: activations)
         if json {
-            print(try BenchJSON.encode(MicrobenchFigures(model: m.info.name, pp: promptTokens, tg: decodeTokens,
+            print(try BenchJSON.encode(MicrobenchFigures(model: m.info.name, pp: promptTokens, tg: decodeTokens, depth: depth,
                                                          prefillTokensPerS: rates.prefill, decodeTokensPerS: rates.decode,
                                                          path: kernels)))
             return
         }
-        print(String(format: "%@  pp%d %.1f t/s   tg%d %.1f t/s   (median of %d)", m.info.name, promptTokens, rates.prefill, decodeTokens, rates.decode, repetitions))
+        let tg = depth > 0 ? "tg\(decodeTokens) @ d\(depth)" : "tg\(decodeTokens)"
+        print(String(format: "%@  pp%d %.1f t/s   %@ %.1f t/s   (median of %d)", m.info.name, promptTokens, rates.prefill, tg, rates.decode, repetitions))
     }
 }
 

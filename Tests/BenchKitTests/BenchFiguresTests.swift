@@ -14,10 +14,10 @@ struct BenchFiguresTests {
     @Test func microbenchKeys() throws {
         let path = KernelPath(cpu: "AMD EPYC", isa: "avx2", vnni: false, decodeKernel: "int16-avx2 (Q4_1)",
                               prefillKernel: "sgemm", blas: "OpenBLAS Zen", threads: 2)
-        let o = try Self.object(BenchJSON.encode(MicrobenchFigures(model: "m", pp: 512, tg: 128, prefillTokensPerS: 300.5,
+        let o = try Self.object(BenchJSON.encode(MicrobenchFigures(model: "m", pp: 512, tg: 128, depth: 0, prefillTokensPerS: 300.5,
                                                                    decodeTokensPerS: 70.25, path: path)))
-        #expect(Set(o.keys) == ["model", "pp", "tg", "prefill_tokens_per_s", "decode_tokens_per_s", "path"])
-        #expect(o["pp"] as? Int == 512 && o["tg"] as? Int == 128)
+        #expect(Set(o.keys) == ["model", "pp", "tg", "depth", "prefill_tokens_per_s", "decode_tokens_per_s", "path"])
+        #expect(o["pp"] as? Int == 512 && o["tg"] as? Int == 128 && o["depth"] as? Int == 0)
         #expect(o["decode_tokens_per_s"] as? Double == 70.25)
         let p = try #require(o["path"] as? [String: Any])
         #expect(Set(p.keys) == ["cpu", "isa", "vnni", "decode_kernel", "prefill_kernel", "blas", "threads"])

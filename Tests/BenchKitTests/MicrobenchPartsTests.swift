@@ -27,6 +27,19 @@ struct MicrobenchPartsTests {
         }
     }
 
+    /// The decode figure starts from `depth` cached tokens, not after the prefill's prompt: a
+    /// depth whose decode would pass the context fails, however short the prompt, and one that
+    /// fits runs however long the prompt (a decode after the prompt would not fit).
+    @Test func forwardBenchDecodesFromItsOwnDepth() throws {
+        let loaded = try LoadedModel(path: ModelCatalog().resolve("tiny-ring"))
+        let ctx = loaded.model.info.contextLength
+        #expect(throws: SequenceError.self) {
+            try ForwardBench(promptTokens: 4, decodeTokens: 8, depth: ctx - 4, repetitions: 1).run(loaded.model, activations: .int16)
+        }
+        let rates = try ForwardBench(promptTokens: ctx - 2, decodeTokens: 8, depth: 0, repetitions: 1).run(loaded.model, activations: .int16)
+        #expect(rates.decode.isFinite && rates.decode > 0)
+    }
+
     @Test func stepWidthBenchTimesEachWidthAndRollsBack() throws {
         let loaded = try LoadedModel(path: ModelCatalog().resolve("tiny-ring"))
         let rows = try StepWidthBench(widths: [1, 4, 2], context: 20, steps: 2, repetitions: 1).run(loaded.model, activations: .int16)
