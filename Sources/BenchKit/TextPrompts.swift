@@ -1,3 +1,5 @@
+import Engine
+
 /// Text workloads: chat prompts that need the model's tokenizer (and template), unlike the
 /// token-id workloads. `rewrite` asks for a given passage back in other form, so the answer
 /// is grounded in the input (where n-gram drafts pay); `open-ended` asks questions whose
@@ -47,10 +49,30 @@ enum TextPrompts {
         "Suggest a plan for learning to play the guitar.",
     ]
 
+    /// The `i`-th question of `tasks`: the same for every run (numbers from a hash of i).
+    static func task(_ i: Int) -> String {
+        var rng = SeededGenerator(seed: UInt64(i) &+ 0x7A5C)
+        func n(_ m: UInt64) -> UInt64 { rng.next() % m }
+        switch i % 5 {
+        case 0: return "What is \(n(1000)) + \(n(1000))?"
+        case 1:
+            let a = n(1000), b = n(1000)
+            return "What is \(max(a, b)) - \(min(a, b))?"
+        case 2: return "Which is \(n(2) == 0 ? "larger" : "smaller"), \(n(1000)) or \(n(1000))?"
+        case 3: return "Sort \((0 ..< 3 + n(3)).map { _ in String(n(100)) }.joined(separator: ", ")) in \(n(2) == 0 ? "ascending" : "descending") order."
+        default:
+            let words = ["strawberry", "banana", "mississippi", "letter", "coffee", "balloon", "committee", "bookkeeper"]
+            let w = words[Int(n(UInt64(words.count)))]
+            let letter = w[w.index(w.startIndex, offsetBy: Int(n(UInt64(w.count))))]
+            return "How many times does the letter \(letter) appear in \(w)?"
+        }
+    }
+
     /// The `i`-th prompt of a text workload.
     static func prompt(_ kind: Workload, _ i: Int) -> String {
         switch kind {
         case .openEnded: return openEnded[i % openEnded.count]
+        case .tasks: return task(i)
         default:
             let p = passages[i % passages.count], how = rewriteInstructions[(i / passages.count) % rewriteInstructions.count]
             return how + "\n\n" + p

@@ -26,9 +26,12 @@ public enum Workload: String, CaseIterable, Sendable {
     case rewrite
     /// Chat prompts with open-ended questions.
     case openEnded = "open-ended"
+    /// Chat prompts with short reasoning questions (sums, differences, comparisons, sorting,
+    /// letter counts: tiny-ring's tasks).
+    case tasks
 
     /// Text workloads need the model's tokenizer and chat template (`WorkloadSpec.chat`).
-    public var isText: Bool { self == .rewrite || self == .openEnded }
+    public var isText: Bool { self == .rewrite || self == .openEnded || self == .tasks }
 }
 
 public struct WorkloadSpec: Sendable {
@@ -87,7 +90,7 @@ public struct WorkloadSpec: Sendable {
                 }
             }
             return out
-        case .rewrite, .openEnded:
+        case .rewrite, .openEnded, .tasks:
             guard let chat else { preconditionFailure("text workloads need WorkloadSpec.chat") }
             return (0 ..< numPrompts).map { BenchRequest(prompt: chat(TextPrompts.prompt(kind, $0)), outputLen: outputLen) }
         }
@@ -113,7 +116,7 @@ extension WorkloadSpec {
         case .random: "random \(numPrompts) x \(inputLen) in / \(outputLen) out, \(load)"
         case .sharedPrefix: "shared-prefix \(groups) groups x \(promptsPerGroup), system \(systemPromptLen) + question \(questionLen), \(outputLen) out, \(load)"
         case .multiTurn: "multi-turn \(conversations) conversations x \(turns) turns, question \(questionLen), \(outputLen) out, \(load)"
-        case .rewrite, .openEnded: "\(kind.rawValue) \(numPrompts) chat prompts, \(outputLen) out, \(load)"
+        case .rewrite, .openEnded, .tasks: "\(kind.rawValue) \(numPrompts) chat prompts, \(outputLen) out, \(load)"
         }
     }
 }

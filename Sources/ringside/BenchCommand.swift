@@ -16,7 +16,7 @@ struct Bench: AsyncParsableCommand {
     @OptionGroup var engineOptions: EngineOptions
     @Option(name: .long, help: "Benchmark an OpenAI-compatible server at this base URL instead of the in-process engine.")
     var url: String?
-    @Option(name: .long, help: "random, shared-prefix, multi-turn, rewrite (chat prompts to rewrite a given passage) or open-ended (chat questions); the last two use the model's tokenizer and template.") var workload = Workload.random
+    @Option(name: .long, help: "random, shared-prefix, multi-turn, rewrite (chat prompts to rewrite a given passage), open-ended (chat questions) or tasks (short reasoning questions: sums, sorting, letter counts); the last three use the model's tokenizer and template.") var workload = Workload.random
     @Option(name: .customLong("num-prompts")) var numPrompts = 64
     @Option(name: .customLong("input-len")) var inputLen = 128
     @Option(name: .customLong("output-len")) var outputLen = 128
@@ -62,7 +62,7 @@ struct Bench: AsyncParsableCommand {
             target = HTTPTarget(client: remote, url: url, model: options.model)
         } else {
             guard let loaded = local else { return }
-            let e = Engine(loaded, config: engineOptions.engineConfig)
+            let e = Engine(loaded, config: try engineOptions.engineConfig(for: loaded))
             engine = e
             vocab = loaded.model.info.vocabSize
             target = EngineTarget(engine: e)

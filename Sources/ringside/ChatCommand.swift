@@ -26,7 +26,7 @@ struct Chat: ParsableCommand {
         }
         let loaded = try options.load()
         RecentModels().add(options.model)
-        let config = engineOptions.engineConfig
+        let config = try engineOptions.engineConfig(for: loaded)
         let engine = Engine(loaded, config: config)
         let collector = trace.map { _ in EventCollector(engine.recorder) }
         let themes = ThemeCatalog.standard()

@@ -22,10 +22,11 @@ struct EngineBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var config = engineOptions.engineConfig
+        let loaded = try options.load()
+        var config = try engineOptions.engineConfig(for: loaded)
         config.recordEvents = !noRecord
         config.kvCacheTokens = engineOptions.kvCacheTokens ?? 32768
-        let engine = Engine(try options.load(), config: config)
+        let engine = Engine(loaded, config: config)
         defer { engine.shutdown() }
         try await BenchKit.EngineBench(engine: engine, inputLen: inputLen, outputLen: outputLen)
             .run(concurrency: concurrency, json: json) { print($0) }

@@ -25,8 +25,12 @@ struct EngineOptions: ParsableArguments {
     @Flag(name: .customLong("fp32-activations"), help: "Decode with fp32 activations (matches an fp32 reference to 1e-3) instead of int16-quantized ones.")
     var fp32Activations = false
     @Option(name: .customLong("speculative-algorithm"),
-            help: "Speculative decoding: ngram (drafts from the request's own tokens, verified in one pass; lossless). Speculative steps run without overlap, and only at batch sizes where they measured faster than plain steps.")
+            help: "Speculative decoding: ngram (drafts from the request's own tokens) or nextn (the model's own MTP layer drafts, e.g. Ling/Ring 2.0); verified in one pass, lossless. Speculative steps run without overlap, and only at batch sizes where they measured faster than plain steps.")
     var speculativeAlgorithm: String?
+    @Option(name: .customLong("speculative-num-steps"), help: "nextn: draft steps of the MTP layer per verification.")
+    var speculativeNumSteps = SpeculativeConfig().numSteps
+    @Option(name: .customLong("speculative-eagle-topk"), help: "nextn: tokens kept per draft step (1: a chain).")
+    var speculativeEagleTopk = 1
     @Option(name: .customLong("speculative-num-draft-tokens"), help: "Tokens per verification, the last verified one included (drafts per step + 1).")
     var speculativeNumDraftTokens = SpeculativeConfig().numDraftTokens
     @Option(name: .customLong("speculative-ngram-min-match-window-size"), help: "Shortest suffix the n-gram drafter matches.")
@@ -40,11 +44,16 @@ struct EngineOptions: ParsableArguments {
     func validate() throws {
         if let a = speculativeAlgorithm {
             guard let algorithm = SpeculativeConfig.Algorithm(rawValue: a.lowercased()) else {
-                throw ValidationError(a.lowercased() == "nextn" || a.lowercased() == "eagle"
-                    ? "--speculative-algorithm \(a): the MTP (nextn) draft layer is not implemented yet; use ngram"
-                    : "--speculative-algorithm must be ngram (got '\(a)')")
+                throw ValidationError(a.lowercased() == "eagle"
+                    ? "--speculative-algorithm eagle: separate EAGLE draft models are not supported; nextn drafts with the model's own MTP layer"
+                    : "--speculative-algorithm must be ngram or nextn (got '\(a)')")
             }
-            _ = algorithm
+            if algorithm == .nextn {
+                guard speculativeEagleTopk == 1 else {
+                    throw ValidationError("--speculative-eagle-topk \(speculativeEagleTopk): MTP draft trees are not implemented; nextn drafts chains (top-k 1)")
+                }
+                guard speculativeNumSteps >= 1, speculativeNumSteps <= 63 else { throw ValidationError("--speculative-num-steps must be in 1...63") }
+            }
         }
         guard speculativeNumDraftTokens >= 2, speculativeNumDraftTokens <= 64 else {
             throw ValidationError("--speculative-num-draft-tokens must be in 2...64")
@@ -62,6 +71,13 @@ struct EngineOptions: ParsableArguments {
         guard chunkedPrefillSize >= 1 else { throw ValidationError("--chunked-prefill-size must be >= 1") }
     }
 
+    /// The config, refused with the reason when the model cannot run it (nextn without an MTP layer).
+    func engineConfig(for loaded: LoadedModel) throws -> EngineConfig {
+        let c = engineConfig
+        if let problem = Engine.problem(c, loaded) { throw CLIError(problem.description) }
+        return c
+    }
+
     var engineConfig: EngineConfig {
         var c = EngineConfig()
         c.kvCacheTokens = kvCacheTokens
@@ -75,9 +91,11 @@ struct EngineOptions: ParsableArguments {
         c.moeBackend = moeBackend
         c.fp32Activations = fp32Activations
         if let a = speculativeAlgorithm, let algorithm = SpeculativeConfig.Algorithm(rawValue: a.lowercased()) {
-            c.speculative = SpeculativeConfig(algorithm: algorithm, numDraftTokens: speculativeNumDraftTokens,
+            // A chain of n steps verifies n + 1 tokens (SGLang's rule for top-k 1).
+            c.speculative = SpeculativeConfig(algorithm: algorithm,
+                                              numDraftTokens: algorithm == .nextn ? speculativeNumSteps + 1 : speculativeNumDraftTokens,
                                               ngramMinMatchWindow: ngramMinWindow, ngramMaxMatchWindow: ngramMaxWindow,
-                                              ngramMaxBreadth: ngramMaxBreadth)
+                                              ngramMaxBreadth: ngramMaxBreadth, numSteps: speculativeNumSteps)
         }
         return c
     }

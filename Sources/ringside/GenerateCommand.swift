@@ -35,7 +35,7 @@ struct Generate: AsyncParsableCommand {
 
     func run() async throws {
         let loaded = try options.load()
-        let engine = Engine(loaded, config: engineOptions.engineConfig)
+        let engine = Engine(loaded, config: try engineOptions.engineConfig(for: loaded))
         defer { engine.shutdown() }
         let params = SamplingParams(temperature: temperature, topK: topK, topP: topP, minP: minP,
                                     frequencyPenalty: frequencyPenalty, presencePenalty: presencePenalty,

@@ -59,7 +59,7 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "ringside.serve")
         logger.logLevel = level
         let loaded = try options.load()
-        let engine = Engine(loaded, config: engineOptions.engineConfig)
+        let engine = Engine(loaded, config: try engineOptions.engineConfig(for: loaded))
         var o = ServerOptions(servedModelName: servedModelName ?? options.model)
         o.host = host
         o.port = port

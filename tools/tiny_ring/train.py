@@ -6,6 +6,9 @@ that answers small arithmetic / comparison / sorting / letter-counting questions
 Phases (all by default, in this order):
   tokenizer  byte-level BPE tokenizer.json + tokenizer_config.json (Ring chat template)
   train      JAX/optax training, f32, one CPU thread; weights saved as bf16 model.safetensors
+  mtp        (not in the default list) the MTP draft layer on the frozen model's hidden states,
+             written beside it as model.layers.{L}.* (mtp.py)
+  mtp-golden (not in the default list) adds only the MTP part to an existing golden.json
   eval       held-out accuracy and expert load, with the independent numpy forward pass
   golden     Tests/EngineTests/Fixtures/tiny-ring/golden.json from the numpy forward pass
 
@@ -627,7 +630,7 @@ def build_jax_model(cfg, capacity_factor=0.0):
         ye = ye.reshape(E * C, -1) * buf_w[:, None]
         return jnp.zeros((N + 1, hf.shape[1]), hf.dtype).at[buf_t].add(ye)[:N]
 
-    def forward(p, bias, ids, mask):
+    def forward(p, bias, ids, mask, return_hidden=False):
         B, T = ids.shape
         pos = np.arange(T)
         freqs = np.outer(pos, inv_freq)
@@ -674,8 +677,11 @@ def build_jax_model(cfg, capacity_factor=0.0):
                 x = x + y.reshape(B, T, H)
         x = rms(x, p["model.norm.weight"])
         logits = x @ p["lm_head.weight"].T
+        if return_hidden:  # the MTP layer's input (mtp.py)
+            return logits, jnp.stack(counts), x
         return logits, jnp.stack(counts)
 
+    forward.parts = {"rms": rms, "rope": rope, "router": router, "dispatch": dispatch_experts, "inv_freq": inv_freq}
     return forward
 
 
@@ -943,53 +949,76 @@ class NumpyBailing:
         u = h @ self.w[pre + "up_proj.weight"].T
         return ((g / (1.0 + np.exp(-g))) * u) @ self.w[pre + "down_proj.weight"].T
 
-    def forward(self, ids, cache=None, start=0, record_routing=False):
-        """Logits [T, V] for `ids` at positions start..; `cache` is a per-layer list of (K, V)."""
+    def layer(self, i, x, positions, cache, routing):
+        """Decoder block `i` (model.layers.{i}.*) over x [T, H] at `positions`; cache[i] is its (K, V)."""
         c = self.cfg
         nh, nkv, hd = self.nh, self.nkv, self.hd
-        T = len(ids)
-        positions = np.arange(start, start + T)
+        T = x.shape[0]
+        pre = f"model.layers.{i}."
+        h = self.rms(x, self.w[pre + "input_layernorm.weight"])
+        qkv = (h @ self.w[pre + "attention.query_key_value.weight"].T).reshape(T, nh + 2 * nkv, hd)
+        q, k, v = qkv[:, :nh], qkv[:, nh:nh + nkv], qkv[:, nh + nkv:]
+        q = self.rope(self.rms(q, self.w[pre + "attention.query_layernorm.weight"]), positions)
+        k = self.rope(self.rms(k, self.w[pre + "attention.key_layernorm.weight"]), positions)
+        if cache[i] is not None:
+            k = np.concatenate([cache[i][0], k], axis=0)
+            v = np.concatenate([cache[i][1], v], axis=0)
+        cache[i] = (k, v)
+        S = k.shape[0]
+        out = np.zeros((T, nh, hd), np.float32)
+        for hh in range(nh):
+            kv = hh // (nh // nkv)
+            s = (q[:, hh] @ k[:, kv].T) / np.float32(math.sqrt(hd))  # [T, S]
+            qpos = positions[:, None]
+            kpos = np.arange(S)[None, :]
+            s = np.where(kpos <= qpos, s, -np.inf)
+            s = s - s.max(axis=1, keepdims=True)
+            e = np.exp(s)
+            out[:, hh] = (e / e.sum(axis=1, keepdims=True)) @ v[:, kv]
+        x = x + out.reshape(T, nh * hd) @ self.w[pre + "attention.dense.weight"].T
+        h = self.rms(x, self.w[pre + "post_attention_layernorm.weight"])
+        if i < c["first_k_dense_replace"]:
+            return x + self.mlp(pre + "mlp.", h)
+        sel, wts, rlogits = self.route(i, h)
+        y = self.mlp(pre + "mlp.shared_experts.", h)
+        for t in range(T):
+            for kk in range(sel.shape[1]):
+                y[t] += wts[t, kk] * self.mlp(f"{pre}mlp.experts.{sel[t, kk]}.", h[t:t + 1])[0]
+        routing.append({"layer": i, "experts": sel, "weights": wts, "router_logits": rlogits})
+        return x + y
+
+    def forward(self, ids, cache=None, start=0, record_routing=False):
+        """Logits [T, V] for `ids` at positions start..; `cache` is a per-layer list of (K, V).
+        The normed final hidden states (the MTP layer's input) are left in `last_hidden`."""
+        c = self.cfg
+        positions = np.arange(start, start + len(ids))
         x = self.w["model.word_embeddings.weight"][np.asarray(ids)]
         routing = []
         if cache is None:
             cache = [None] * c["num_hidden_layers"]
         for i in range(c["num_hidden_layers"]):
-            pre = f"model.layers.{i}."
-            h = self.rms(x, self.w[pre + "input_layernorm.weight"])
-            qkv = (h @ self.w[pre + "attention.query_key_value.weight"].T).reshape(T, nh + 2 * nkv, hd)
-            q, k, v = qkv[:, :nh], qkv[:, nh:nh + nkv], qkv[:, nh + nkv:]
-            q = self.rope(self.rms(q, self.w[pre + "attention.query_layernorm.weight"]), positions)
-            k = self.rope(self.rms(k, self.w[pre + "attention.key_layernorm.weight"]), positions)
-            if cache[i] is not None:
-                k = np.concatenate([cache[i][0], k], axis=0)
-                v = np.concatenate([cache[i][1], v], axis=0)
-            cache[i] = (k, v)
-            S = k.shape[0]
-            out = np.zeros((T, nh, hd), np.float32)
-            for hh in range(nh):
-                kv = hh // (nh // nkv)
-                s = (q[:, hh] @ k[:, kv].T) / np.float32(math.sqrt(hd))  # [T, S]
-                qpos = positions[:, None]
-                kpos = np.arange(S)[None, :]
-                s = np.where(kpos <= qpos, s, -np.inf)
-                s = s - s.max(axis=1, keepdims=True)
-                e = np.exp(s)
-                out[:, hh] = (e / e.sum(axis=1, keepdims=True)) @ v[:, kv]
-            x = x + out.reshape(T, nh * hd) @ self.w[pre + "attention.dense.weight"].T
-            h = self.rms(x, self.w[pre + "post_attention_layernorm.weight"])
-            if i < c["first_k_dense_replace"]:
-                x = x + self.mlp(pre + "mlp.", h)
-            else:
-                sel, wts, rlogits = self.route(i, h)
-                y = self.mlp(pre + "mlp.shared_experts.", h)
-                for t in range(T):
-                    for kk in range(sel.shape[1]):
-                        y[t] += wts[t, kk] * self.mlp(f"{pre}mlp.experts.{sel[t, kk]}.", h[t:t + 1])[0]
-                x = x + y
-                routing.append({"layer": i, "experts": sel, "weights": wts, "router_logits": rlogits})
+            x = self.layer(i, x, positions, cache, routing)
         x = self.rms(x, self.w["model.norm.weight"])
+        self.last_hidden = x
         logits = x @ self.w["lm_head.weight"].T
         return logits.astype(np.float32), cache, routing
+
+    def mtp(self, next_ids, hidden, cache=None, start=0):
+        """The MTP (nextn) layer, model.layers.{L}.*, at positions start..: position p takes the token
+        at p + 1 (`next_ids`) and a hidden state of position p (the main model's after model.norm,
+        or in a draft chain the MTP's own output one position back). Returns (logits, its normed
+        output, cache); `cache` is this layer's (K, V) in a one-item list."""
+        L = self.cfg["num_hidden_layers"]
+        pre = f"model.layers.{L}."
+        e = self.w["model.word_embeddings.weight"][np.asarray(next_ids)]
+        x = np.concatenate([self.rms(e, self.w[pre + "enorm.weight"]),
+                            self.rms(np.asarray(hidden, np.float32), self.w[pre + "hnorm.weight"])], axis=-1)
+        x = x @ self.w[pre + "eh_proj.weight"].T
+        if cache is None:
+            cache = [None] * (L + 1)
+        x = self.layer(L, x, np.arange(start, start + len(next_ids)), cache, [])
+        h = self.rms(x, self.w[pre + "final_layernorm.weight"])
+        return (h @ self.w["lm_head.weight"].T).astype(np.float32), h, cache
 
     def generate(self, prompt_ids, max_new, eos_id=None, collect_routing=False):
         logits, cache, routing = self.forward(prompt_ids)
@@ -1121,6 +1150,10 @@ def phase_golden(args):
         "all_position_logits": short_all,
         "routing": routing_out,
     }
+    if ref.cfg.get("num_nextn_predict_layers", 0) > 0:
+        import mtp
+        golden["mtp"] = {"prompt_index": 0, **mtp.golden(ref, prompts[0]["prompt_ids"])}
+        print(f"golden: MTP drafts after prompt 0: {golden['mtp']['drafts']}", flush=True)
     path = FIXTURE_DIR / "golden.json"
     path.write_text(json.dumps(golden, separators=(",", ":")) + "\n")
     for p in prompts:
@@ -1150,6 +1183,10 @@ def main():
     ap.add_argument("--task-weights", default="", help=f"sampling weights for {','.join(TASKS)}")
     ap.add_argument("--data-seed", type=int, default=None, help="training-stream seed (default seed+100)")
     ap.add_argument("--init-from", default="", help="continue from a saved model directory (fresh optimizer)")
+    ap.add_argument("--mtp-minutes", type=float, default=15.0, help="phase mtp: training time of the MTP layer")
+    ap.add_argument("--mtp-pool", type=int, default=4000, help="phase mtp: problems whose main hidden states it trains on")
+    ap.add_argument("--mtp-lr", type=float, default=2e-3)
+    ap.add_argument("--mtp-length", type=int, default=192, help="phase mtp: tokens per training sequence (longer ones cut)")
     ap.add_argument("--model-dir", default=str(MODEL_DIR))
     ap.add_argument("--fixture-dir", default=str(FIXTURE_DIR))
     args = ap.parse_args()
@@ -1163,10 +1200,16 @@ def main():
         ids = {t: tok.token_to_id(t) for t in SPECIAL_TOKENS}
     if "train" in phases:
         phase_train(args, ids)
+    if "mtp" in phases:
+        import mtp
+        mtp.phase_mtp(args, ids, MODEL_DIR)
     if "eval" in phases:
         phase_eval(args)
     if "golden" in phases:
         phase_golden(args)
+    elif "mtp-golden" in phases:
+        import mtp
+        mtp.phase_golden(NumpyBailing(MODEL_DIR), FIXTURE_DIR / "golden.json")
     print(f"total {(time.time() - t0) / 60:.1f} min", flush=True)
 
 

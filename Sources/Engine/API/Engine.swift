@@ -83,7 +83,17 @@ public final class Engine: Sendable {
         }
     }
 
+    /// Why `config` cannot run `loaded` (commands check before they start an engine; an engine
+    /// started anyway fails each request with it).
+    public static func problem(_ config: EngineConfig, _ loaded: LoadedModel) -> EngineError? {
+        if config.speculative?.algorithm == .nextn, (loaded.model as? DecoderModel)?.nextn == nil {
+            return .noDraftLayer(model: loaded.model.info.name)
+        }
+        return nil
+    }
+
     private func validate(_ prompt: [Int32]) -> EngineError? {
+        if let problem = Self.problem(config, loaded) { return problem }
         if prompt.isEmpty { return .emptyPrompt }
         let vocab = loaded.model.info.vocabSize
         if let bad = prompt.first(where: { $0 < 0 || Int($0) >= vocab }) { return .invalidToken(bad, vocabSize: vocab) }

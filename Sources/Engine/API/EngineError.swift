@@ -5,6 +5,8 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidToken(Int32, vocabSize: Int)
     case template(String)
     case shutDown
+    /// `--speculative-algorithm nextn` on a model without an MTP (nextn) layer.
+    case noDraftLayer(model: String)
 
     public var description: String {
         switch self {
@@ -13,6 +15,7 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalidToken(id, vocab): "token id \(id) is outside the vocabulary (0..<\(vocab))"
         case let .template(m): "chat template: \(m)"
         case .shutDown: "the engine has shut down"
+        case let .noDraftLayer(m): "--speculative-algorithm nextn needs a model with an MTP (nextn) layer; \(m) has none (ngram drafts for any model)"
         }
     }
 }

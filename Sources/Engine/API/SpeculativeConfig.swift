@@ -11,6 +11,9 @@ public struct SpeculativeConfig: Sendable, Equatable {
         /// Prompt lookup: the tokens that followed the latest earlier occurrence of the
         /// sequence's longest matching suffix (prompt and output so far).
         case ngram
+        /// The model's own MTP (nextn) layer drafts a chain of `numSteps` tokens on the device
+        /// (SGLang's NEXTN: EAGLE with the checkpoint's MTP layer, top-k 1).
+        case nextn
     }
 
     public var algorithm = Algorithm.ngram
@@ -24,6 +27,8 @@ public struct SpeculativeConfig: Sendable, Equatable {
     /// `speculative_ngram_max_bfs_breadth`): 1 drafts chains; more merges the continuations of
     /// several earlier matches into a tree, verified in one pass under a tree attention mask.
     public var ngramMaxBreadth = 1
+    /// Draft steps of the MTP layer per verification (SGLang's `speculative_num_steps`).
+    public var numSteps = 3
     /// Speculate only at batch sizes where speculative steps measured a higher token rate than
     /// plain ones (false: every decode step speculates; tests use it).
     var measuredGate = true
@@ -32,8 +37,9 @@ public struct SpeculativeConfig: Sendable, Equatable {
     var draftsByCost = true
 
     public init(algorithm: Algorithm = .ngram, numDraftTokens: Int = 8, ngramMinMatchWindow: Int = 1, ngramMaxMatchWindow: Int = 12,
-                ngramMaxBreadth: Int = 1) {
+                ngramMaxBreadth: Int = 1, numSteps: Int = 3) {
         self.algorithm = algorithm
+        self.numSteps = numSteps
         self.numDraftTokens = numDraftTokens
         self.ngramMinMatchWindow = ngramMinMatchWindow
         self.ngramMaxMatchWindow = ngramMaxMatchWindow
@@ -41,5 +47,5 @@ public struct SpeculativeConfig: Sendable, Equatable {
     }
 
     /// Drafts per request and step.
-    public var maxDrafts: Int { max(0, numDraftTokens - 1) }
+    public var maxDrafts: Int { max(0, algorithm == .nextn ? min(numSteps, numDraftTokens - 1) : numDraftTokens - 1) }
 }

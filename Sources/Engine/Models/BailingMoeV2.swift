@@ -30,6 +30,9 @@ struct BailingMoeV2Config: Codable, Sendable {
     var vocabSize: Int
     var tieWordEmbeddings: Bool = false
     var useQkNorm: Bool = true
+    /// MTP layers after the last decoder layer (`model.layers.{num_hidden_layers}`, ...); the
+    /// first one is loaded as the draft layer.
+    var numNextnPredictLayers = 0
 
     enum CodingKeys: String, CodingKey {
         case hiddenSize = "hidden_size", numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads"
@@ -41,6 +44,7 @@ struct BailingMoeV2Config: Codable, Sendable {
         case partialRotaryFactor = "partial_rotary_factor", ropeTheta = "rope_theta"
         case maxPositionEmbeddings = "max_position_embeddings", rmsNormEps = "rms_norm_eps", vocabSize = "vocab_size"
         case tieWordEmbeddings = "tie_word_embeddings", useQkNorm = "use_qk_norm"
+        case numNextnPredictLayers = "num_nextn_predict_layers"
     }
 
     init(from decoder: any Decoder) throws {
@@ -69,6 +73,7 @@ struct BailingMoeV2Config: Codable, Sendable {
         vocabSize = try c.decode(Int.self, forKey: .vocabSize)
         tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? false
         useQkNorm = try c.decodeIfPresent(Bool.self, forKey: .useQkNorm) ?? true
+        numNextnPredictLayers = try c.decodeIfPresent(Int.self, forKey: .numNextnPredictLayers) ?? 0
     }
 
     /// From GGUF metadata, with what only this architecture's conversion writes.
@@ -81,6 +86,11 @@ struct BailingMoeV2Config: Codable, Sendable {
                 json["partial_rotary_factor"] = Double(dims) / Double(max(hd, 1))
             }
             json["use_qk_norm"] = f.tensors["blk.0.attn_q_norm.weight"] != nil
+            // llama.cpp counts the MTP layers in block_count (they follow the decoder's).
+            if let k = try? f.int("\(a).nextn_predict_layers"), k > 0, let blocks = json["num_hidden_layers"] as? Int {
+                json["num_nextn_predict_layers"] = k
+                json["num_hidden_layers"] = blocks - k
+            }
         }
     }
 
@@ -92,7 +102,7 @@ struct BailingMoeV2Config: Codable, Sendable {
         guard hiddenSize > 0, numHiddenLayers > 0, numAttentionHeads > 0, numKeyValueHeads > 0,
               numAttentionHeads % numKeyValueHeads == 0, resolvedHeadDim > 0, ropeDims % 2 == 0, ropeDims <= resolvedHeadDim,
               numExperts > 0, numExpertsPerTok > 0, numExpertsPerTok <= numExperts, nGroup > 0, numExperts % nGroup == 0,
-              topkGroup > 0, topkGroup <= nGroup, vocabSize > 0, firstKDenseReplace >= 0
+              topkGroup > 0, topkGroup <= nGroup, vocabSize > 0, firstKDenseReplace >= 0, numNextnPredictLayers >= 0
         else { throw .badHeader(path: path, reason: "inconsistent BailingMoeV2 hyperparameters") }
         guard scoreFunction == "sigmoid" else {
             throw .badHeader(path: path, reason: "BailingMoeV2 with score_function '\(scoreFunction)' is not supported (sigmoid is)")
@@ -142,8 +152,9 @@ enum BailingMoeV2 {
         let rope = RoPE(style: .neox, dims: c.ropeDims, base: c.ropeTheta)
         let embedding = try w.matrix(n.embed(), rows: c.vocabSize, cols: d)
         let output = c.tieWordEmbeddings ? embedding : try w.matrix(n.output(), rows: c.vocabSize, cols: d)
-        var layers: [DecoderLayer] = []
-        for i in 0 ..< c.numHiddenLayers {
+        /// Decoder block i: layers 0 ..< L, and the MTP layer's block at L (MoE or dense as its
+        /// index implies).
+        func block(_ i: Int) throws(ModelFileError) -> DecoderLayer {
             let qkvRows = shape.qDim + 2 * shape.kvDim
             let attention = AttentionWeights(
                 projection: .fused(try w.matrix(n.layer(i, "attention.query_key_value.weight", "attn_qkv.weight"), rows: qkvRows, cols: d)),
@@ -182,12 +193,26 @@ enum BailingMoeV2 {
                 ffn = .moe(MoELayer(router: router, routerWeight: WeightMatrix(type: .f32, data: gate, rows: c.numExperts, cols: d),
                                     experts: experts, shared: shared, hidden: d))
             }
-            layers.append(DecoderLayer(
+            return DecoderLayer(
                 attnNorm: try w.vector(n.layer(i, "input_layernorm.weight", "attn_norm.weight"), count: d),
                 attention: attention,
                 ffnNorm: try w.vector(n.layer(i, "post_attention_layernorm.weight", "ffn_norm.weight"), count: d),
                 ffn: ffn,
-                rope: rope))
+                rope: rope)
+        }
+        var layers: [DecoderLayer] = []
+        for i in 0 ..< c.numHiddenLayers { layers.append(try block(i)) }
+        // The MTP draft layer, when the checkpoint keeps it (a config may announce one whose
+        // tensors were left out; such a model loads without it).
+        var nextn: NextNLayer?
+        let L = c.numHiddenLayers
+        if c.numNextnPredictLayers > 0, w.has(n.layer(L, "eh_proj.weight", "nextn.eh_proj.weight")) {
+            nextn = NextNLayer(
+                enorm: try w.vector(n.layer(L, "enorm.weight", "nextn.enorm.weight"), count: d),
+                hnorm: try w.vector(n.layer(L, "hnorm.weight", "nextn.hnorm.weight"), count: d),
+                ehProj: try w.matrix(n.layer(L, "eh_proj.weight", "nextn.eh_proj.weight"), rows: d, cols: 2 * d),
+                block: try block(L),
+                finalNorm: try w.vector(n.layer(L, "final_layernorm.weight", "layer_output_norm.weight"), count: d))
         }
         let outputNorm = try w.vector(n.outputNorm(), count: d)
         let info = ModelInfo(architecture: "bailingmoe2", name: "BailingMoeV2", vocabSize: c.vocabSize,
@@ -195,6 +220,6 @@ enum BailingMoeV2 {
                              parameterCount: size.params, weightBytes: size.bytes,
                              expertLayers: c.numHiddenLayers, experts: c.numExperts)
         return DecoderModel(info: info, shape: shape, embedding: embedding, output: output, outputNorm: outputNorm,
-                            layers: layers, normEps: c.rmsNormEps, owner: w)
+                            layers: layers, nextn: nextn, normEps: c.rmsNormEps, owner: w)
     }
 }

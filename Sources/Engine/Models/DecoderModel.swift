@@ -14,6 +14,9 @@ final class DecoderModel: LanguageModel, MixtureOfExperts, @unchecked Sendable {
     let output: WeightMatrix
     let outputNorm: UnsafePointer<Float>
     let layers: [DecoderLayer]
+    /// The MTP draft layer (`DecoderModel+NextN.swift`), when the checkpoint has one; its KV is
+    /// the cache's layer `layers.count`.
+    let nextn: NextNLayer?
     let normEps: Float
     /// Keeps mapped files and converted weights alive.
     let owner: Any
@@ -21,15 +24,20 @@ final class DecoderModel: LanguageModel, MixtureOfExperts, @unchecked Sendable {
 
     /// The distinct RoPE and window pairs of the layers (one for most models, a global and a
     /// sliding one for Gemma 3): each gets one rotation table and one attention plan per batch.
-    private let attentionKinds: [AttentionKind]
-    private let kindOfLayer: [Int]
-    private let ropeTables: [FloatBuffer]
-    private var plans: [AttentionPlan]
+    let attentionKinds: [AttentionKind]
+    /// Index into `attentionKinds` of each layer, the MTP block last.
+    let kindOfLayer: [Int]
+    let ropeTables: [FloatBuffer]
+    var plans: [AttentionPlan]
 
-    private let x = FloatBuffer(count: 0), h = FloatBuffer(count: 0), o = FloatBuffer(count: 0), qkv = FloatBuffer(count: 0)
-    private let q = FloatBuffer(count: 0), k = FloatBuffer(count: 0), v = FloatBuffer(count: 0)
-    private let attn = FloatBuffer(count: 0), g = FloatBuffer(count: 0), u = FloatBuffer(count: 0)
-    private let logitIn = FloatBuffer(count: 0), logits = FloatBuffer(count: 0)
+    let x = FloatBuffer(count: 0), h = FloatBuffer(count: 0), o = FloatBuffer(count: 0), qkv = FloatBuffer(count: 0)
+    let q = FloatBuffer(count: 0), k = FloatBuffer(count: 0), v = FloatBuffer(count: 0)
+    let attn = FloatBuffer(count: 0), g = FloatBuffer(count: 0), u = FloatBuffer(count: 0)
+    let logitIn = FloatBuffer(count: 0), logits = FloatBuffer(count: 0)
+    /// With `captureHidden`, every token's hidden state after the final norm (the MTP layer's
+    /// input), in batch order; and the MTP pass's scratch and normed output.
+    var captureHidden = false
+    let hidden = FloatBuffer(count: 0), draftIn = FloatBuffer(count: 0), draftOut = FloatBuffer(count: 0)
 
     struct AttentionKind: Equatable {
         let rope: RoPE
@@ -37,7 +45,7 @@ final class DecoderModel: LanguageModel, MixtureOfExperts, @unchecked Sendable {
     }
 
     init(info: ModelInfo, shape: AttentionShape, embedding: WeightMatrix, embeddingScale: Float = 1, output: WeightMatrix,
-         outputNorm: UnsafePointer<Float>, layers: [DecoderLayer], normEps: Float, owner: Any) {
+         outputNorm: UnsafePointer<Float>, layers: [DecoderLayer], nextn: NextNLayer? = nil, normEps: Float, owner: Any) {
         self.info = info
         self.shape = shape
         self.embedding = embedding
@@ -45,10 +53,11 @@ final class DecoderModel: LanguageModel, MixtureOfExperts, @unchecked Sendable {
         self.output = output
         self.outputNorm = outputNorm
         self.layers = layers
+        self.nextn = nextn
         self.normEps = normEps
         self.owner = owner
         var kinds: [AttentionKind] = []
-        kindOfLayer = layers.map { L in
+        kindOfLayer = (layers + (nextn.map { [$0.block] } ?? [])).map { L in
             let kind = AttentionKind(rope: L.rope, window: L.window)
             if let i = kinds.firstIndex(of: kind) { return i }
             kinds.append(kind)
@@ -60,58 +69,17 @@ final class DecoderModel: LanguageModel, MixtureOfExperts, @unchecked Sendable {
     }
 
     func forward(_ batch: ForwardBatch, cache: KVCache) -> Logits {
-        let s = shape, n = batch.tokenCount, d = embedding.cols
-        let qd = s.qDim, kvd = s.kvDim, hd = s.headDim
-        x.reserve(n * d); h.reserve(n * d); q.reserve(n * qd); k.reserve(n * kvd); v.reserve(n * kvd)
-        attn.reserve(n * qd)
-        let X = x.pointer, H = h.pointer, Q = q.pointer, K = k.pointer, V = v.pointer, A = attn.pointer
-
+        let n = batch.tokenCount, d = embedding.cols
+        reserveWorkspace(n)
+        let X = x.pointer
         Blocks.embed(batch.tokens, table: embedding, scale: embeddingScale, into: X)
-        for (i, kind) in attentionKinds.enumerated() {
-            ropeTables[i].reserve(n * kind.rope.dims)
-            batch.positions.withUnsafeBufferPointer { kind.rope.fillTable(positions: $0.baseAddress!, count: n, table: ropeTables[i].pointer) }
-            plans[i].build(batch, window: kind.window)
-        }
+        preparePositions(batch)
 
-        for (li, L) in layers.enumerated() {
-            let kind = kindOfLayer[li], table = ropeTables[kind].pointer
-            H.update(from: X, count: n * d)
-            Blocks.rmsNorm(H, rows: n, dim: d, weight: L.attnNorm, eps: normEps)
-            switch L.attention.projection {
-            case let .separate(wq, wk, wv):
-                matmul(H, ldx: d, tokens: n, cols: d, wq.job(into: Q, ldy: qd), wk.job(into: K, ldy: kvd), wv.job(into: V, ldy: kvd))
-            case let .fused(w):
-                let all = qd + 2 * kvd
-                qkv.reserve(n * all)
-                matmul(H, ldx: d, tokens: n, cols: d, w.job(into: qkv.pointer, ldy: all))
-                Blocks.copyRows(qkv.pointer, ldSrc: all, to: Q, ldDst: qd, rows: n, cols: qd)
-                Blocks.copyRows(qkv.pointer + qd, ldSrc: all, to: K, ldDst: kvd, rows: n, cols: kvd)
-                Blocks.copyRows(qkv.pointer + qd + kvd, ldSrc: all, to: V, ldDst: kvd, rows: n, cols: kvd)
-            }
-            if let w = L.attention.qNorm { Blocks.rmsNorm(Q, rows: n * s.heads, dim: hd, weight: w, eps: normEps) }
-            if let w = L.attention.kNorm { Blocks.rmsNorm(K, rows: n * s.kvHeads, dim: hd, weight: w, eps: normEps) }
-            L.rope.apply(Q, ld: qd, count: n, heads: s.heads, headDim: hd, table: table)
-            L.rope.apply(K, ld: kvd, count: n, heads: s.kvHeads, headDim: hd, table: table)
-            Blocks.storeKV(k: K, v: V, batch: batch, cache: cache, layer: li)
-            plans[kind].run(q: Q, ldq: qd, out: A, ldo: qd, batch: batch, cache: cache, layer: li,
-                            heads: s.heads, kvHeads: s.kvHeads, headDim: hd, scale: s.queryScale)
-            if let post = L.postAttnNorm {
-                let O = residualScratch(n * d)
-                matmul(A, ldx: qd, tokens: n, cols: qd, L.attention.output.job(into: O, ldy: d))
-                addNormalized(O, into: X, rows: n, dim: d, weight: post)
-            } else {
-                matmul(A, ldx: qd, tokens: n, cols: qd, L.attention.output.job(into: X, ldy: d, accumulate: true))
-            }
-
-            H.update(from: X, count: n * d)
-            Blocks.rmsNorm(H, rows: n, dim: d, weight: L.ffnNorm, eps: normEps)
-            if let post = L.postFfnNorm {
-                let O = residualScratch(n * d)
-                feedForward(L.ffn, H, n: n, into: O, accumulate: false)
-                addNormalized(O, into: X, rows: n, dim: d, weight: post)
-            } else {
-                feedForward(L.ffn, H, n: n, into: X, accumulate: true)
-            }
+        for (li, L) in layers.enumerated() { runLayer(L, index: li, n: n, batch: batch, cache: cache) }
+        if captureHidden {
+            hidden.reserve(n * d)
+            hidden.pointer.update(from: X, count: n * d)
+            Blocks.rmsNorm(hidden.pointer, rows: n, dim: d, weight: outputNorm, eps: normEps)
         }
 
         let rows = batch.logitRowCount, vocab = output.rows
@@ -123,8 +91,70 @@ final class DecoderModel: LanguageModel, MixtureOfExperts, @unchecked Sendable {
         return Logits(pointer: logits.pointer, rows: m, vocabSize: vocab)
     }
 
+    /// Layer `li` (the cache's layer `li`; the MTP block is `layers.count`) over the batch's
+    /// residual stream in `x`. The batch's RoPE tables and attention plans must be built.
+    func runLayer(_ L: DecoderLayer, index li: Int, n: Int, batch: ForwardBatch, cache: KVCache) {
+        let s = shape, d = embedding.cols
+        let qd = s.qDim, kvd = s.kvDim, hd = s.headDim
+        let X = x.pointer, H = h.pointer, Q = q.pointer, K = k.pointer, V = v.pointer, A = attn.pointer
+        let kind = kindOfLayer[li], table = ropeTables[kind].pointer
+        H.update(from: X, count: n * d)
+        Blocks.rmsNorm(H, rows: n, dim: d, weight: L.attnNorm, eps: normEps)
+        switch L.attention.projection {
+        case let .separate(wq, wk, wv):
+            matmul(H, ldx: d, tokens: n, cols: d, wq.job(into: Q, ldy: qd), wk.job(into: K, ldy: kvd), wv.job(into: V, ldy: kvd))
+        case let .fused(w):
+            let all = qd + 2 * kvd
+            qkv.reserve(n * all)
+            matmul(H, ldx: d, tokens: n, cols: d, w.job(into: qkv.pointer, ldy: all))
+            Blocks.copyRows(qkv.pointer, ldSrc: all, to: Q, ldDst: qd, rows: n, cols: qd)
+            Blocks.copyRows(qkv.pointer + qd, ldSrc: all, to: K, ldDst: kvd, rows: n, cols: kvd)
+            Blocks.copyRows(qkv.pointer + qd + kvd, ldSrc: all, to: V, ldDst: kvd, rows: n, cols: kvd)
+        }
+        if let w = L.attention.qNorm { Blocks.rmsNorm(Q, rows: n * s.heads, dim: hd, weight: w, eps: normEps) }
+        if let w = L.attention.kNorm { Blocks.rmsNorm(K, rows: n * s.kvHeads, dim: hd, weight: w, eps: normEps) }
+        L.rope.apply(Q, ld: qd, count: n, heads: s.heads, headDim: hd, table: table)
+        L.rope.apply(K, ld: kvd, count: n, heads: s.kvHeads, headDim: hd, table: table)
+        Blocks.storeKV(k: K, v: V, batch: batch, cache: cache, layer: li)
+        plans[kind].run(q: Q, ldq: qd, out: A, ldo: qd, batch: batch, cache: cache, layer: li,
+                        heads: s.heads, kvHeads: s.kvHeads, headDim: hd, scale: s.queryScale)
+        if let post = L.postAttnNorm {
+            let O = residualScratch(n * d)
+            matmul(A, ldx: qd, tokens: n, cols: qd, L.attention.output.job(into: O, ldy: d))
+            addNormalized(O, into: X, rows: n, dim: d, weight: post)
+        } else {
+            matmul(A, ldx: qd, tokens: n, cols: qd, L.attention.output.job(into: X, ldy: d, accumulate: true))
+        }
+
+        H.update(from: X, count: n * d)
+        Blocks.rmsNorm(H, rows: n, dim: d, weight: L.ffnNorm, eps: normEps)
+        if let post = L.postFfnNorm {
+            let O = residualScratch(n * d)
+            feedForward(L.ffn, H, n: n, into: O, accumulate: false)
+            addNormalized(O, into: X, rows: n, dim: d, weight: post)
+        } else {
+            feedForward(L.ffn, H, n: n, into: X, accumulate: true)
+        }
+    }
+
+    func reserveWorkspace(_ n: Int) {
+        let d = embedding.cols
+        x.reserve(n * d); h.reserve(n * d); q.reserve(n * shape.qDim); k.reserve(n * shape.kvDim); v.reserve(n * shape.kvDim)
+        attn.reserve(n * shape.qDim)
+    }
+
+    /// RoPE tables and attention plans for the batch's positions.
+    func preparePositions(_ batch: ForwardBatch) {
+        let n = batch.tokenCount
+        for (i, kind) in attentionKinds.enumerated() {
+            ropeTables[i].reserve(n * kind.rope.dims)
+            batch.positions.withUnsafeBufferPointer { kind.rope.fillTable(positions: $0.baseAddress!, count: n, table: ropeTables[i].pointer) }
+            plans[i].build(batch, window: kind.window)
+        }
+    }
+
     /// y = ffn(h), or y += ffn(h) when `accumulate`.
-    private func feedForward(_ ffn: FeedForward, _ h: UnsafePointer<Float>, n: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    func feedForward(_ ffn: FeedForward, _ h: UnsafePointer<Float>, n: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
         switch ffn {
         case .dense(let mlp): mlp.forward(h, ldx: embedding.cols, n: n, into: y, accumulate: accumulate, g: g, u: u)
         case .moe(let m):
@@ -135,14 +165,14 @@ final class DecoderModel: LanguageModel, MixtureOfExperts, @unchecked Sendable {
     }
 
     /// A block's output before its sandwich norm (Gemma).
-    private func residualScratch(_ count: Int) -> UnsafeMutablePointer<Float> {
+    func residualScratch(_ count: Int) -> UnsafeMutablePointer<Float> {
         o.reserve(count)
         return o.pointer
     }
 
     /// x += rmsnorm(o): a sandwich-normed block joining the residual stream.
-    private func addNormalized(_ o: UnsafeMutablePointer<Float>, into x: UnsafeMutablePointer<Float>, rows: Int, dim: Int,
-                               weight: UnsafePointer<Float>) {
+    func addNormalized(_ o: UnsafeMutablePointer<Float>, into x: UnsafeMutablePointer<Float>, rows: Int, dim: Int,
+                       weight: UnsafePointer<Float>) {
         Blocks.rmsNorm(o, rows: rows, dim: dim, weight: weight, eps: normEps)
         Blocks.add(o, into: x, count: rows * dim)
     }
@@ -153,5 +183,7 @@ final class DecoderModel: LanguageModel, MixtureOfExperts, @unchecked Sendable {
             for (x, c) in m.counts.enumerated() where c > 0 { body(li, x, c) }
             m.resetCounts()
         }
+        // The draft layer's experts are not the model's layers (expert panes index by layer).
+        if let n = nextn, case .moe(let m) = n.block.ffn { m.resetCounts() }
     }
 }

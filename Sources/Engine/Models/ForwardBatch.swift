@@ -49,6 +49,9 @@ public struct ForwardBatch: @unchecked Sendable {
         logitRowCount = 0
     }
 
+    /// Sets token `i` (drafts the device computes itself).
+    public mutating func setToken(_ t: Int32, at i: Int) { tokens[i] = t }
+
     /// Replaces future placeholders (negative ids, -(row + 1)) with the newest sampled token of
     /// that row. The device thread does this just before it runs the batch.
     public mutating func resolvePlaceholders(_ futureMap: UnsafeBufferPointer<Int32>) {

@@ -16,6 +16,9 @@ final class DeviceBatch: @unchecked Sendable {
         /// Where this sequence's draft-tree parents start in `treeParents` (-1: the drafts are
         /// a chain, each the child of the one before).
         var treeStart = -1
+        /// For a prefill chunk before the last: the token after it (the MTP layer's input at the
+        /// chunk's last position); -1 otherwise.
+        var nextToken: Int32 = -1
     }
 
     var id: UInt32

@@ -17,10 +17,14 @@ final class DeviceWorker: @unchecked Sendable {
     private var thread: Thread?
 
     private let activations: ActivationFormat
+    /// Drafts with the model's MTP layer (`--speculative-algorithm nextn`).
+    private let nextn: NextNDrafter?
 
-    init(model: any LanguageModel, cache: KVCache, rows: Int, recorder: Recorder, activations: ActivationFormat = .standard) {
+    init(model: any LanguageModel, cache: KVCache, rows: Int, recorder: Recorder, activations: ActivationFormat = .standard,
+         nextn: NextNDrafter? = nil) {
         self.model = model
         self.activations = activations
+        self.nextn = nextn
         moe = model as? any MixtureOfExperts
         self.cache = cache
         self.recorder = recorder
@@ -52,10 +56,12 @@ final class DeviceWorker: @unchecked Sendable {
 
     private func run() {
         activations.install()
+        nextn?.attach()
         while let b = inbox.pop() {
             execute(b)
             outbox.push(b)
         }
+        nextn?.detach()
         finished.signal()
     }
 
@@ -64,6 +70,11 @@ final class DeviceWorker: @unchecked Sendable {
         recorder.record(Event(time: b.deviceStart, kind: .begin, lane: .device, span: b.kind, batch: b.id,
                               value: Int64(b.newTokens), a: Int32(b.seqs.count)))
         futureMap.withUnsafeBufferPointer { b.forward.resolvePlaceholders($0) }
+        if let nextn, b.hasDrafts {
+            recorder.begin(.device, .draft, batch: b.id, sequences: b.seqs.count)
+            nextn.fillDrafts(b, cache: cache)
+            recorder.end(.device, .draft, batch: b.id, sequences: b.seqs.count)
+        }
         recorder.begin(.device, .forward, batch: b.id, tokens: b.newTokens, sequences: b.seqs.count)
         let logits = model.forward(b.forward, cache: cache)
         recorder.end(.device, .forward, batch: b.id, tokens: b.newTokens, sequences: b.seqs.count)
@@ -117,6 +128,11 @@ final class DeviceWorker: @unchecked Sendable {
             b.counts.append(emitted)
         }
         recorder.end(.device, phase, batch: b.id, sequences: b.seqs.count)
+        if let nextn {
+            recorder.begin(.device, .draft, batch: b.id, sequences: b.seqs.count)
+            nextn.extend(b, cache: cache)
+            recorder.end(.device, .draft, batch: b.id, sequences: b.seqs.count)
+        }
         b.deviceEnd = Recorder.now()
         recorder.record(Event(time: b.deviceEnd, kind: .end, lane: .device, span: b.kind, batch: b.id,
                               value: Int64(b.newTokens), a: Int32(b.seqs.count)))

@@ -21,7 +21,8 @@ extension Scheduler {
         for r in decoders where reserveSlots(r, upTo: r.length) {
             let p = r.length - 1
             // A verification feeds the newest token and the drafts after it, logits for all.
-            let drafts = speculating ? prepareDrafts(r, width: width, tokens: expected) : 0
+            let drafts = !speculating ? 0 : draftSource != nil ? prepareSourceDrafts(r, width: width, tokens: expected)
+                : prepareDrafts(r, width: width, tokens: expected)
             if drafts > 0 {
                 width += drafts
                 expected += StepCosts.expectedTokens(drafts: drafts, rate: r.draftAcceptRate) - 1
@@ -109,7 +110,7 @@ extension Scheduler {
         let final = start + chunk == target
         b.forward.append(tokens: (start ..< start + chunk).lazy.map { r.token(at: $0) }, startPosition: start,
                          slotRow: r.row * slots.maxContext)
-        b.seqs.append(.init(row: r.row, sample: final, state: r.sampling))
+        b.seqs.append(.init(row: r.row, sample: final, state: r.sampling, nextToken: final ? -1 : r.token(at: start + chunk)))
         r.kvComputed = start + chunk
         if final {
             r.pending += 1

@@ -56,6 +56,8 @@ final class Scheduler: @unchecked Sendable {
     /// Speculative decoding: the drafter, the gate that measures whether it pays, the drafts
     /// of the request being scheduled, and whether the step being built speculates.
     let drafter: NgramDrafter?
+    /// Drafts that do not come from the n-gram drafters (the MTP layer's placeholders).
+    var draftSource: (any DraftSource)?
     /// Drafts trees instead of chains (n-gram breadth above 1).
     var treeDrafter: NgramTree?
     var gate: SpeculationGate
@@ -75,18 +77,25 @@ final class Scheduler: @unchecked Sendable {
         self.recorder = recorder
         let info = loaded.model.info
         let tokens = config.kvCacheTokens ?? Self.defaultKVTokens(info: info)
-        cache = KVCache(layers: info.layers, kvDim: info.kvDim, tokens: tokens, pageSize: config.pageSize)
+        // The MTP layer keeps its KV in one more cache layer, at the same slots as the model's.
+        let nextn = config.speculative?.algorithm == .nextn ? (loaded.model as? DecoderModel).flatMap { $0.nextn == nil ? nil : $0 } : nil
+        cache = KVCache(layers: info.layers + (nextn == nil ? 0 : 1), kvDim: info.kvDim, tokens: tokens, pageSize: config.pageSize)
         slots = ReqToTokenPool(rows: config.maxRunningRequests, maxContext: min(info.contextLength, cache.slotCount) + config.pageSize)
         tree = config.radixCache ? RadixCache(pageSize: config.pageSize) : nil
+        let table = slots.table
         device = DeviceWorker(model: loaded.model, cache: cache, rows: config.maxRunningRequests, recorder: recorder,
-                              activations: config.fp32Activations ? .fp32 : .standard)
+                              activations: config.fp32Activations ? .fp32 : .standard,
+                              nextn: nextn.map { NextNDrafter(model: $0, rows: config.maxRunningRequests, slotTable: table) })
         recorder.enabled = config.recordEvents
-        drafter = config.speculative.map { NgramDrafter(minWindow: $0.ngramMinMatchWindow, maxWindow: $0.ngramMaxMatchWindow) }
+        drafter = config.speculative.flatMap {
+            $0.algorithm == .ngram ? NgramDrafter(minWindow: $0.ngramMinMatchWindow, maxWindow: $0.ngramMaxMatchWindow) : nil
+        }
+        if nextn != nil { draftSource = NextNDraftSlots() }
         gate = SpeculationGate(maxBatch: config.maxRunningRequests)
         stepCosts = StepCosts(maxWidth: config.maxRunningRequests * (config.speculative?.numDraftTokens ?? 1))
         draftScratch.reserveCapacity((config.speculative?.maxDrafts ?? 0) + 1)
         parentScratch.reserveCapacity((config.speculative?.maxDrafts ?? 0) + 1)
-        if let s = config.speculative, s.ngramMaxBreadth > 1 {
+        if let s = config.speculative, s.algorithm == .ngram, s.ngramMaxBreadth > 1 {
             treeDrafter = NgramTree(minWindow: s.ngramMinMatchWindow, maxWindow: s.ngramMaxMatchWindow, breadth: s.ngramMaxBreadth)
         }
         (loaded.model as? MixtureOfExperts)?.moeBackend = config.moeBackend
@@ -167,7 +176,7 @@ final class Scheduler: @unchecked Sendable {
             }
             // A speculative step drafts from tokens the host has seen, so it waits for the
             // batches in flight first: speculative steps run without overlap.
-            speculating = decideSpeculation()
+            speculating = draftSource != nil ? decideSourceSpeculation() : decideSpeculation()
             if speculating { drainInFlight() }
             let batch = buildBatch()
             if let (b, reqs) = batch {

@@ -1,0 +1,52 @@
+/// Speculative steps whose drafts come from a `DraftSource` other than the n-gram drafters: the
+/// MTP layer's, which the device computes just before verifying them (`NextNDrafter`). The host
+/// decides whether a step speculates and how many drafts each request offers, as for n-gram
+/// drafts, from the measured step costs and the request's acceptance record; drafts are always
+/// there to offer, so no request is skipped for want of a match.
+extension Scheduler {
+    func decideSourceSpeculation() -> Bool {
+        guard let spec = config.speculative else { return false }
+        var decoders = 0
+        for r in running where !r.inPrefill && !r.isDone { decoders += 1 }
+        guard decoders > 0 else { return false }
+        guard spec.measuredGate else { return true }
+        guard gate.shouldSpeculate(decoders: decoders) else { return false }
+        guard spec.draftsByCost else { return true }
+        var any = false
+        for r in running where !r.inPrefill && !r.isDone {
+            if stepCosts.bestDrafts(available: spec.maxDrafts, rate: r.draftAcceptRate, width: decoders, tokens: Double(decoders)) > 0 {
+                any = true
+            } else {
+                r.fadeDraftRecord()
+            }
+        }
+        return any
+    }
+
+    /// `prepareDrafts` for a draft source: a chain of up to `maxDrafts` placeholders in
+    /// `draftScratch[1...]`, with their KV slots reserved (the device's draft chain writes the
+    /// MTP layer's KV into the first ones too); returns how many.
+    func prepareSourceDrafts(_ r: Req, width: Int, tokens: Double) -> Int {
+        guard draftSource != nil, let spec = config.speculative, r.pending == 0 else { return 0 }
+        let limit = min(spec.maxDrafts, r.params.maxTokens - r.output.count - 1, maxSequenceTokens - 1 - r.length)
+        guard limit > 0 else { return 0 }
+        draftScratch.removeAll(keepingCapacity: true)
+        draftScratch.append(r.token(at: r.length - 1))
+        parentScratch.removeAll(keepingCapacity: true)
+        parentScratch.append(-1)
+        let found = draftSource!.propose(prompt: r.prompt, output: r.output, limit: limit, tokens: &draftScratch, parents: &parentScratch)
+        let k = spec.draftsByCost ? stepCosts.bestDrafts(available: found, rate: r.draftAcceptRate, width: width, tokens: tokens) : found
+        guard k > 0 else {
+            r.fadeDraftRecord()
+            return 0
+        }
+        draftScratch.removeSubrange((k + 1)...)
+        parentScratch.removeSubrange((k + 1)...)
+        draftIsTree = false
+        let ps = cache.pageSize
+        let need = (r.length + k + ps - 1) / ps - r.pages.count
+        guard need <= cache.allocator.freePages, reserveSlots(r, upTo: r.length + k) else { return 0 }
+        r.draftDepth = k
+        return k
+    }
+}
