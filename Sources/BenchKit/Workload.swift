@@ -32,6 +32,11 @@ public enum Workload: String, CaseIterable, Sendable {
 
     /// Text workloads need the model's tokenizer and chat template (`WorkloadSpec.chat`).
     public var isText: Bool { self == .rewrite || self == .openEnded || self == .tasks }
+
+    /// Whether `bench` generates past end-of-sequence unless told otherwise: yes for the
+    /// token-id workloads (bench_serving's fixed output lengths, over random ids that have no
+    /// natural end), no for the chat workloads, whose answers end where the model ends them.
+    public var ignoresEOSByDefault: Bool { !isText }
 }
 
 public struct WorkloadSpec: Sendable {

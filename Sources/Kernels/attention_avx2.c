@@ -10,7 +10,6 @@
 #if RS_X86
 
 #define KV_BLOCK 32
-#define MAX_GROUP 32
 
 RS_AVX2 static inline float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -42,46 +41,86 @@ RS_AVX2 static inline float online_softmax(float *s, int n, float *m, float *l) 
     return corr;
 }
 
+/* Scores of one query head against n <= 32 keys into s, four keys at a time: each query vector
+ * is loaded once for the four, and their four sums come out of one transposing add tree. */
+RS_AVX2 static inline void scores4(const float *q, const float *const *k, int n, int nv, float scale, float *s) {
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const float *k0 = k[j], *k1 = k[j + 1], *k2 = k[j + 2], *k3 = k[j + 3];
+        __m256 d0 = _mm256_setzero_ps(), d1 = _mm256_setzero_ps(), d2 = _mm256_setzero_ps(), d3 = _mm256_setzero_ps();
+        for (int x = 0; x < nv; x++) {
+            const __m256 qx = _mm256_loadu_ps(q + 8 * x);
+            d0 = _mm256_fmadd_ps(qx, _mm256_loadu_ps(k0 + 8 * x), d0);
+            d1 = _mm256_fmadd_ps(qx, _mm256_loadu_ps(k1 + 8 * x), d1);
+            d2 = _mm256_fmadd_ps(qx, _mm256_loadu_ps(k2 + 8 * x), d2);
+            d3 = _mm256_fmadd_ps(qx, _mm256_loadu_ps(k3 + 8 * x), d3);
+        }
+        /* Lanes [d0 d1 d2 d3] of the low half plus those of the high half. */
+        const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(d0, d1), _mm256_hadd_ps(d2, d3));
+        const __m128 r = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+        _mm_storeu_ps(s + j, _mm_mul_ps(r, _mm_set1_ps(scale)));
+    }
+    for (; j < n; j++) {
+        __m256 d = _mm256_setzero_ps();
+        for (int x = 0; x < nv; x++) d = _mm256_fmadd_ps(_mm256_loadu_ps(q + 8 * x), _mm256_loadu_ps(k[j] + 8 * x), d);
+        s[j] = hsum(d) * scale;
+    }
+}
+
+/* ac[0 ..< 8W] = ac * corr + sum_j p[j] v[j][0 ..< 8W], the W accumulators in registers for the
+ * whole block (W is a compile-time constant at each call). */
+RS_AVX2 __attribute__((always_inline)) static inline void mix_w(float *ac, const float *p, const float *const *v, int off,
+                                                                int n, float corr, const int W) {
+    __m256 av[8];
+    const __m256 c = _mm256_set1_ps(corr);
+    for (int x = 0; x < W; x++) av[x] = _mm256_mul_ps(_mm256_loadu_ps(ac + 8 * x), c);
+    for (int j = 0; j < n; j++) {
+        const __m256 pj = _mm256_set1_ps(p[j]);
+        const float *vj = v[j] + off;
+        for (int x = 0; x < W; x++) av[x] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 8 * x), av[x]);
+    }
+    for (int x = 0; x < W; x++) _mm256_storeu_ps(ac + 8 * x, av[x]);
+}
+
+RS_AVX2 static void mix(float *ac, const float *p, const float *const *v, int n, int nv, float corr) {
+    for (int x0 = 0; x0 < nv; x0 += 8) {
+        float *a = ac + 8 * x0;
+        const int off = 8 * x0;
+        switch (nv - x0 < 8 ? nv - x0 : 8) {
+        case 8: mix_w(a, p, v, off, n, corr, 8); break;
+        case 7: mix_w(a, p, v, off, n, corr, 7); break;
+        case 6: mix_w(a, p, v, off, n, corr, 6); break;
+        case 5: mix_w(a, p, v, off, n, corr, 5); break;
+        case 4: mix_w(a, p, v, off, n, corr, 4); break;
+        case 3: mix_w(a, p, v, off, n, corr, 3); break;
+        case 2: mix_w(a, p, v, off, n, corr, 2); break;
+        default: mix_w(a, p, v, off, n, corr, 1); break;
+        }
+    }
+}
+
+/* Per block of 32 keys and per query head of the group: its scores, the online softmax, and the
+ * weighted values with the head's accumulator in registers (as attention.c's AVX-512 kernel;
+ * keeping it in memory made every key cost a load and a store per vector). */
 RS_AVX2 void rs_attend_avx2(const rs_attention_args *a, int t, int g, int begin, int end, float *acc, float *m,
                             float *l) {
     const int G = a->n_head / a->n_kv, hd = a->head_dim, nv = hd / 8;
     const int32_t *slots = a->slots + a->tok_slot_off[t];
-    float s[MAX_GROUP][KV_BLOCK] __attribute__((aligned(32)));
-    const float *q[MAX_GROUP];
-    for (int i = 0; i < G; i++) q[i] = a->q + (int64_t)t * a->ldq + (int64_t)(g * G + i) * hd;
+    float s[KV_BLOCK] __attribute__((aligned(32)));
+    const float *k[KV_BLOCK], *v[KV_BLOCK];
     for (int j0 = begin; j0 < end; j0 += KV_BLOCK) {
         const int n = end - j0 < KV_BLOCK ? end - j0 : KV_BLOCK;
         for (int jj = 0; jj < n; jj++) {
-            const float *k = a->k_cache + (int64_t)slots[j0 + jj] * a->kv_stride + (int64_t)g * hd;
-            for (int i = 0; i < G; i++) {
-                __m256 d0 = _mm256_setzero_ps(), d1 = _mm256_setzero_ps();
-                int x = 0;
-                for (; x + 1 < nv; x += 2) {
-                    d0 = _mm256_fmadd_ps(_mm256_loadu_ps(q[i] + 8 * x), _mm256_loadu_ps(k + 8 * x), d0);
-                    d1 = _mm256_fmadd_ps(_mm256_loadu_ps(q[i] + 8 * x + 8), _mm256_loadu_ps(k + 8 * x + 8), d1);
-                }
-                if (x < nv) d0 = _mm256_fmadd_ps(_mm256_loadu_ps(q[i] + 8 * x), _mm256_loadu_ps(k + 8 * x), d0);
-                s[i][jj] = hsum(_mm256_add_ps(d0, d1)) * a->scale;
-            }
+            const int64_t row = (int64_t)slots[j0 + jj] * a->kv_stride + (int64_t)g * hd;
+            k[jj] = a->k_cache + row;
+            v[jj] = a->v_cache + row;
         }
         for (int i = 0; i < G; i++) {
+            scores4(a->q + (int64_t)t * a->ldq + (int64_t)(g * G + i) * hd, k, n, nv, a->scale, s);
             if (a->softcap > 0)
-                for (int jj = 0; jj < n; jj++) s[i][jj] = a->softcap * tanhf(s[i][jj] / a->softcap);
-            const float corr = online_softmax(s[i], n, &m[i], &l[i]);
-            if (corr != 1.0f) {
-                const __m256 c = _mm256_set1_ps(corr);
-                float *ac = acc + i * hd;
-                for (int x = 0; x < nv; x++) _mm256_storeu_ps(ac + 8 * x, _mm256_mul_ps(_mm256_loadu_ps(ac + 8 * x), c));
-            }
-        }
-        for (int jj = 0; jj < n; jj++) {
-            const float *v = a->v_cache + (int64_t)slots[j0 + jj] * a->kv_stride + (int64_t)g * hd;
-            for (int i = 0; i < G; i++) {
-                const __m256 p = _mm256_set1_ps(s[i][jj]);
-                float *ac = acc + i * hd;
-                for (int x = 0; x < nv; x++)
-                    _mm256_storeu_ps(ac + 8 * x, _mm256_fmadd_ps(p, _mm256_loadu_ps(v + 8 * x), _mm256_loadu_ps(ac + 8 * x)));
-            }
+                for (int jj = 0; jj < n; jj++) s[jj] = a->softcap * tanhf(s[jj] / a->softcap);
+            const float corr = online_softmax(s, n, &m[i], &l[i]);
+            mix(acc + i * hd, s, v, n, nv, corr);
         }
     }
 }

@@ -30,7 +30,8 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .long, help: "Most requests in flight.") var concurrency: Int?
     @Option(name: .customLong("request-rate"), help: "Poisson arrivals per second (default: all at once).") var requestRate: Double?
     @Option(name: .long) var seed: UInt64 = 1
-    @Flag(inversion: .prefixedNo, help: "Generate exactly --output-len tokens, past end-of-sequence.") var ignoreEOS = true
+    @Flag(inversion: .prefixedNo, help: "Generate exactly --output-len tokens, past end-of-sequence (default: on for random, shared-prefix and multi-turn; off for rewrite and open-ended, whose answers end at end-of-sequence).")
+    var ignoreEOS: Bool?
     @Option(name: .long, help: "Requests run (and not counted) before measuring.") var warmup = 1
     @Option(name: .customLong("output-file"), help: "Write the report as JSON.") var outputFile: String?
     @Option(name: .long, help: "Write a Chrome trace (Perfetto) of the engine's timeline.") var trace: String?
@@ -86,7 +87,7 @@ struct Bench: AsyncParsableCommand {
         spec.chat = chat
         let requests = spec.requests()
         let runner = BenchRunner(target: target, concurrency: concurrency, requestRate: requestRate,
-                                 ignoreEOS: ignoreEOS, seed: seed, vocabSize: vocab)
+                                 ignoreEOS: ignoreEOS ?? workload.ignoresEOSByDefault, seed: seed, vocabSize: vocab)
 
         if warmup > 0 {
             let warm = await runner.run(spec.warmUp(count: warmup).requests(), counter: ResultCounter())

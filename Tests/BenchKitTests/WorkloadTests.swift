@@ -116,4 +116,10 @@ struct TextWorkloadTests {
         #expect(t.allSatisfy { !$0.contains("\n") && $0.split(separator: " ").count < 20 })
         #expect(Workload.openEnded.isText && Workload.rewrite.isText && !Workload.random.isText)
     }
+
+    /// Chat answers end where the model ends them; token-id workloads keep bench_serving's
+    /// fixed output lengths (`bench --ignore-eos / --no-ignore-eos` overrides either).
+    @Test func chatWorkloadsStopAtEndOfSequenceByDefault() {
+        #expect(Workload.allCases.filter(\.ignoresEOSByDefault) == [.random, .sharedPrefix, .multiTurn])
+    }
 }

@@ -32,23 +32,10 @@ final class Req: @unchecked Sendable {
     /// Prompt tokens that came from the cache at the first admission.
     var cachedPromptTokens: Int?
     var retracted = 0
-    /// Speculative decoding: accepted drafts and rejections (a verification that stopped
-    /// before its deepest draft) of recent verifications, decayed, and the depth of the drafts
-    /// in flight (a chain's length, a tree's deepest path).
-    var draftsAccepted = 0.0
-    var draftsRejected = 0.0
+    /// Speculative decoding: the class (`AcceptanceTable`) and depth (a chain's length, a
+    /// tree's deepest path) of the drafts in flight.
+    var draftClass = 0
     var draftDepth = 0
-
-    /// Estimated chance that a draft is accepted given the ones before it were (3 in 4 before
-    /// any verification, so that a request starts by offering a few).
-    var draftAcceptRate: Double { (draftsAccepted + 1.5) / (draftsAccepted + draftsRejected + 2) }
-
-    /// Drafts held back fade the record toward the prior, so that drafts that start to match
-    /// later (a quote after a preamble) are tried again.
-    func fadeDraftRecord() {
-        draftsAccepted *= 0.95
-        draftsRejected *= 0.95
-    }
 
     var finishReason: FinishReason?
     var cancelled = false

@@ -25,7 +25,7 @@ extension Scheduler {
                 : prepareDrafts(r, width: width, tokens: expected)
             if drafts > 0 {
                 width += drafts
-                expected += StepCosts.expectedTokens(drafts: drafts, rate: r.draftAcceptRate) - 1
+                expected += acceptance.expectedTokens(drafts: r.draftDepth, class: r.draftClass) - 1
             }
             var treeStart = -1
             if drafts > 0 && draftIsTree {

@@ -1,7 +1,7 @@
 /// Speculative steps whose drafts come from a `DraftSource` other than the n-gram drafters: the
 /// MTP layer's, which the device computes just before verifying them (`NextNDrafter`). The host
 /// decides whether a step speculates and how many drafts each request offers, as for n-gram
-/// drafts, from the measured step costs and the request's acceptance record; drafts are always
+/// drafts, from the measured step costs and the acceptance of earlier MTP drafts (`AcceptanceTable`, one class); drafts are always
 /// there to offer, so no request is skipped for want of a match.
 extension Scheduler {
     func decideSourceSpeculation() -> Bool {
@@ -12,16 +12,16 @@ extension Scheduler {
         guard spec.measuredGate else { return true }
         guard gate.shouldSpeculate(decoders: decoders) else { return false }
         guard spec.draftsByCost else { return true }
-        var any = false
-        for r in running where !r.inPrefill && !r.isDone {
-            if stepCosts.bestDrafts(available: spec.maxDrafts, rate: r.draftAcceptRate, width: decoders, tokens: Double(decoders)) > 0 {
-                any = true
-            } else {
-                r.fadeDraftRecord()
-            }
+        // One class of drafts: the MTP layer's acceptance does not depend on a match length.
+        let k = stepCosts.bestDrafts(available: spec.maxDrafts, width: decoders, tokens: Double(decoders)) {
+            acceptance.expectedTokens(drafts: $0, class: Self.nextNClass)
         }
-        return any
+        if k > 0 { return true }
+        acceptance.fade(class: Self.nextNClass)
+        return false
     }
+
+    static let nextNClass = 0
 
     /// `prepareDrafts` for a draft source: a chain of up to `maxDrafts` placeholders in
     /// `draftScratch[1...]`, with their KV slots reserved (the device's draft chain writes the
@@ -35,9 +35,14 @@ extension Scheduler {
         parentScratch.removeAll(keepingCapacity: true)
         parentScratch.append(-1)
         let found = draftSource!.propose(prompt: r.prompt, output: r.output, limit: limit, tokens: &draftScratch, parents: &parentScratch)
-        let k = spec.draftsByCost ? stepCosts.bestDrafts(available: found, rate: r.draftAcceptRate, width: width, tokens: tokens) : found
+        var k = found
+        if spec.draftsByCost {
+            k = stepCosts.bestDrafts(available: found, width: width, tokens: tokens) {
+                acceptance.expectedTokens(drafts: $0, class: Self.nextNClass)
+            }
+        }
         guard k > 0 else {
-            r.fadeDraftRecord()
+            acceptance.fade(class: Self.nextNClass)
             return 0
         }
         draftScratch.removeSubrange((k + 1)...)
@@ -47,6 +52,7 @@ extension Scheduler {
         let need = (r.length + k + ps - 1) / ps - r.pages.count
         guard need <= cache.allocator.freePages, reserveSlots(r, upTo: r.length + k) else { return 0 }
         r.draftDepth = k
+        r.draftClass = Self.nextNClass
         return k
     }
 }

@@ -7,25 +7,28 @@ extension Scheduler {
     /// Whether the step about to be built speculates: always when the gate is off, else when
     /// speculative steps measured faster than plain ones at this many decoding requests.
     func decideSpeculation() -> Bool {
-        guard let spec = config.speculative, drafter != nil else { return false }
+        guard let spec = config.speculative, let drafter else { return false }
         var decoders = 0
         for r in running where !r.inPrefill && !r.isDone { decoders += 1 }
         guard decoders > 0 else { return false }
         guard spec.measuredGate else { return true }
         guard gate.shouldSpeculate(decoders: decoders) else { return false }
-        // A speculative step gives up the overlap; where no request's record would let it offer
-        // a draft even if seven were found, it would give it up for nothing. Their records fade
-        // toward the prior meanwhile, so that drafts are tried again later.
         guard spec.draftsByCost else { return true }
-        var any = false
+        // A speculative step gives up the overlap; where no request's match (on the tokens seen
+        // so far) would let it offer a draft even if all were found, it would give it up for
+        // nothing. Classes held back fade toward the prior meanwhile, so that they are tried
+        // again later.
         for r in running where !r.inPrefill && !r.isDone {
-            if stepCosts.bestDrafts(available: spec.maxDrafts, rate: r.draftAcceptRate, width: decoders, tokens: Double(decoders)) > 0 {
-                any = true
-            } else {
-                r.fadeDraftRecord()
+            let m = drafter.longestMatch(prompt: r.prompt, output: r.output).length
+            guard m > 0 else { continue }
+            let c = AcceptanceTable.matchClass(m)
+            let k = stepCosts.bestDrafts(available: spec.maxDrafts, width: decoders, tokens: Double(decoders)) {
+                acceptance.expectedTokens(drafts: $0, class: c)
             }
+            if k > 0 { return true }
+            acceptance.fade(class: c)
         }
-        return any
+        return false
     }
 
     /// Drafts for `r`'s next step in `draftScratch[1...]` (after its newest token at index 0),
@@ -35,7 +38,8 @@ extension Scheduler {
     /// retract anyone.
     ///
     /// How many of the drafts found it offers is `StepCosts.bestDrafts` for a step that so far
-    /// has `width` tokens expected to emit `tokens`.
+    /// has `width` tokens expected to emit `tokens`, with what the drafts are expected to emit
+    /// from the acceptance of earlier drafts of their match length (`AcceptanceTable`).
     func prepareDrafts(_ r: Req, width: Int, tokens: Double) -> Int {
         guard let drafter, let spec = config.speculative, r.pending == 0 else { return 0 }
         let limit = min(spec.maxDrafts, r.params.maxTokens - r.output.count - 1, maxSequenceTokens - 1 - r.length)
@@ -44,17 +48,28 @@ extension Scheduler {
         draftScratch.append(r.token(at: r.length - 1))
         parentScratch.removeAll(keepingCapacity: true)
         parentScratch.append(-1)
-        let found: Int
+        let found: Int, matchLength: Int
         if treeDrafter != nil {
             found = treeDrafter!.propose(prompt: r.prompt, output: r.output, limit: limit, tokens: &draftScratch, parents: &parentScratch)
+            matchLength = treeDrafter!.matchLength
         } else {
-            found = drafter.propose(prompt: r.prompt, output: r.output, limit: limit, into: &draftScratch)
+            let m = drafter.longestMatch(prompt: r.prompt, output: r.output)
+            found = drafter.propose(prompt: r.prompt, output: r.output, limit: limit, into: &draftScratch, match: m)
+            matchLength = m.length
             if found > 0 { for i in 1 ... found { parentScratch.append(i - 1) } }
         }
-        // A tree's first k nodes are a tree too: nodes come after their parents.
-        let k = spec.draftsByCost ? stepCosts.bestDrafts(available: found, rate: r.draftAcceptRate, width: width, tokens: tokens) : found
+        guard found > 0 else { return 0 }
+        // A tree's first k nodes are a tree too (nodes come after their parents); they are
+        // expected to emit what a chain as deep as their deepest path would.
+        let c = AcceptanceTable.matchClass(matchLength)
+        var k = found
+        if spec.draftsByCost {
+            k = stepCosts.bestDrafts(available: found, width: width, tokens: tokens) {
+                acceptance.expectedTokens(drafts: deepestPath(upTo: $0), class: c)
+            }
+        }
         guard k > 0 else {
-            r.fadeDraftRecord()
+            acceptance.fade(class: c)
             return 0
         }
         draftScratch.removeSubrange((k + 1)...)
@@ -64,29 +79,30 @@ extension Scheduler {
         let ps = cache.pageSize
         let need = (r.length + k + ps - 1) / ps - r.pages.count
         guard need <= cache.allocator.freePages, reserveSlots(r, upTo: r.length + k) else { return 0 }
-        // The deepest path, to know whether a verification accepted a whole one.
-        var depth = 0
-        for i in 1 ... k { depth = max(depth, treeDepth(i)) }
-        r.draftDepth = depth
+        r.draftDepth = deepestPath(upTo: k)
+        r.draftClass = c
         return k
     }
 
-    private func treeDepth(_ i: Int) -> Int {
-        var d = 0, n = i
-        while n > 0 {
-            n = parentScratch[n]
-            d += 1
+    /// The deepest path among draft nodes 1 ... k of `parentScratch`.
+    private func deepestPath(upTo k: Int) -> Int {
+        var deepest = 0
+        for i in stride(from: 1, through: k, by: 1) {
+            var d = 0, n = i
+            while n > 0 {
+                n = parentScratch[n]
+                d += 1
+            }
+            deepest = max(deepest, d)
         }
-        return d
+        return deepest
     }
 
     /// After a verification of `drafts` drafts that emitted `emitted` tokens (before they are
     /// appended): positions up to the last accepted draft hold valid KV; the rejected drafts'
     /// slots are overwritten by the next step, and pages wholly past it go back to the pool.
     func settleVerified(_ r: Req, drafts: Int, emitted: Int) {
-        // Acceptance of the last dozen or so verifications, for the next draft count.
-        r.draftsAccepted = 0.9 * r.draftsAccepted + Double(emitted - 1)
-        r.draftsRejected = 0.9 * r.draftsRejected + (emitted - 1 < r.draftDepth ? 1 : 0)
+        acceptance.record(class: r.draftClass, offered: r.draftDepth, accepted: emitted - 1)
         r.kvComputed = r.prompt.count + r.output.count - 1 + emitted
         let keep = (r.kvComputed + cache.pageSize) / cache.pageSize
         if r.pages.count > keep {

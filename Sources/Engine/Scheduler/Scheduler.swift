@@ -61,8 +61,10 @@ final class Scheduler: @unchecked Sendable {
     /// Drafts trees instead of chains (n-gram breadth above 1).
     var treeDrafter: NgramTree?
     var gate: SpeculationGate
-    /// Measured cost of decode steps by width, for how many drafts to offer.
+    /// Measured cost of decode steps by width, and how far drafts get accepted by the length
+    /// of their match, for how many drafts to offer.
     var stepCosts: StepCosts
+    var acceptance: AcceptanceTable
     var draftScratch: [Int32] = []
     var parentScratch: [Int] = []
     var draftIsTree = false
@@ -93,6 +95,7 @@ final class Scheduler: @unchecked Sendable {
         if nextn != nil { draftSource = NextNDraftSlots() }
         gate = SpeculationGate(maxBatch: config.maxRunningRequests)
         stepCosts = StepCosts(maxWidth: config.maxRunningRequests * (config.speculative?.numDraftTokens ?? 1))
+        acceptance = AcceptanceTable(depth: config.speculative?.maxDrafts ?? 1)
         draftScratch.reserveCapacity((config.speculative?.maxDrafts ?? 0) + 1)
         parentScratch.reserveCapacity((config.speculative?.maxDrafts ?? 0) + 1)
         if let s = config.speculative, s.algorithm == .ngram, s.ngramMaxBreadth > 1 {

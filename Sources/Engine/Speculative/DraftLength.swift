@@ -1,9 +1,9 @@
 /// How many drafts a request offers, from what a verification costs on this machine and how
-/// well its drafts have been doing. A step of w tokens costs `StepCosts.seconds(w)`, measured
-/// per width (on CPU it grows with w, in steps where the matrix kernels' token tiles end); a
-/// request whose drafts were accepted with rate a is expected to emit (1 - a^(k+1)) / (1 - a)
-/// tokens from k drafts (each draft accepted with probability a, given the ones before it). The
-/// step's drafts are chosen so that the tokens it emits per second are highest.
+/// many tokens its drafts are expected to emit. A step of w tokens costs `StepCosts.seconds(w)`,
+/// measured per width (on CPU it grows with w, in steps where the matrix kernels' token tiles
+/// end); what k drafts are expected to emit comes from the caller (`AcceptanceTable`, from the
+/// verifications so far). The step's drafts are chosen so that the tokens it emits per second
+/// are highest.
 struct StepCosts: Sendable {
     // Host thread only.
     /// Running mean of a decode step's device seconds, by its token count (index 0 unused).
@@ -37,7 +37,8 @@ struct StepCosts: Sendable {
         }
     }
 
-    /// Expected tokens from `k` drafts accepted at rate `a` each (plus the target's own token).
+    /// Expected tokens from `k` drafts each accepted at rate `a` given the ones before it (plus
+    /// the target's own token): the geometric model, for drafts without a record by depth.
     static func expectedTokens(drafts k: Int, rate a: Double) -> Double {
         var e = 1.0, p = 1.0
         for _ in 0 ..< k {
@@ -48,16 +49,22 @@ struct StepCosts: Sendable {
     }
 
     /// The drafts (0 ... `available`) one request adds to a step that, without them, has
-    /// `width` tokens expected to emit `tokens`: the count giving the most tokens per second.
-    func bestDrafts(available: Int, rate a: Double, width: Int, tokens: Double) -> Int {
+    /// `width` tokens expected to emit `tokens`: the count giving the most tokens per second,
+    /// where `expected(k)` is what k drafts and the target's own token are expected to emit.
+    func bestDrafts(available: Int, width: Int, tokens: Double, expected: (Int) -> Double) -> Int {
         var best = 0, bestRate = tokens / cost(width)
         for k in stride(from: 1, through: available, by: 1) {
-            let r = (tokens - 1 + Self.expectedTokens(drafts: k, rate: a)) / cost(width + k)
+            let r = (tokens - 1 + expected(k)) / cost(width + k)
             if r > bestRate {
                 best = k
                 bestRate = r
             }
         }
         return best
+    }
+
+    /// `bestDrafts` under the geometric model at rate `a`.
+    func bestDrafts(available: Int, rate a: Double, width: Int, tokens: Double) -> Int {
+        bestDrafts(available: available, width: width, tokens: tokens) { Self.expectedTokens(drafts: $0, rate: a) }
     }
 }

@@ -13,11 +13,11 @@ struct NgramDrafter: Sendable {
         self.maxWindow = max(self.minWindow, maxWindow)
     }
 
-    /// Appends at most `limit` drafted tokens for `prompt + output` to `drafts`; returns how
-    /// many. Allocates nothing once `drafts` has the capacity.
-    func propose(prompt: [Int32], output: [Int32], limit: Int, into drafts: inout [Int32]) -> Int {
+    /// The longest suffix match: its last position in the sequence and its length (0: none
+    /// of at least `minWindow`). Its length is what `AcceptanceTable` classes drafts by.
+    func longestMatch(prompt: [Int32], output: [Int32]) -> (end: Int, length: Int) {
         let p = prompt.count, n = p + output.count
-        guard limit > 0, n >= 2 else { return 0 }
+        guard n >= 2 else { return (-1, 0) }
         @inline(__always) func at(_ i: Int) -> Int32 { i < p ? prompt[i] : output[i - p] }
         let last = at(n - 1)
         var bestEnd = -1, bestLength = 0
@@ -35,9 +35,20 @@ struct NgramDrafter: Sendable {
             }
             end -= 1
         }
-        guard bestLength >= minWindow, bestEnd >= 0 else { return 0 }
+        return bestLength >= minWindow ? (bestEnd, bestLength) : (-1, 0)
+    }
+
+    /// Appends at most `limit` drafted tokens for `prompt + output` to `drafts` (what followed
+    /// `match`, by default the longest); returns how many. Allocates nothing once `drafts`
+    /// has the capacity.
+    func propose(prompt: [Int32], output: [Int32], limit: Int, into drafts: inout [Int32],
+                 match: (end: Int, length: Int)? = nil) -> Int {
+        guard limit > 0 else { return 0 }
+        let (bestEnd, bestLength) = match ?? longestMatch(prompt: prompt, output: output)
+        guard bestLength > 0, bestEnd >= 0 else { return 0 }
+        let p = prompt.count, n = p + output.count
         let from = bestEnd + 1, to = min(n, from + limit)
-        for i in from ..< to { drafts.append(at(i)) }
+        for i in from ..< to { drafts.append(i < p ? prompt[i] : output[i - p]) }
         return to - from
     }
 }

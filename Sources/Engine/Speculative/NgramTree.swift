@@ -17,6 +17,8 @@ struct NgramTree: Sendable {
     private var matchEnd: [Int] = [], matchWeight: [Int] = []
     private var nodeToken: [Int32] = [], nodeParent: [Int] = [], nodeWeight: [Int] = [], nodeDepth: [Int] = []
     private var nodeOut: [Int] = [], nodeChildrenOut: [Int] = []
+    /// The longest match of the last `propose` (0: none), which classes its drafts.
+    private(set) var matchLength = 0
 
     init(minWindow: Int, maxWindow: Int, breadth: Int) {
         self.minWindow = max(1, minWindow)
@@ -29,6 +31,7 @@ struct NgramTree: Sendable {
     /// caller put there; a parent comes before its children). Returns how many.
     mutating func propose(prompt: [Int32], output: [Int32], limit: Int, tokens: inout [Int32], parents: inout [Int]) -> Int {
         let p = prompt.count, n = p + output.count
+        matchLength = 0
         guard limit > 0, n >= 2 else { return 0 }
         @inline(__always) func at(_ i: Int) -> Int32 { i < p ? prompt[i] : output[i - p] }
         let last = at(n - 1)
@@ -41,6 +44,7 @@ struct NgramTree: Sendable {
                 var length = 1
                 while length < maxWindow, end - length >= 0, at(end - length) == at(n - 1 - length) { length += 1 }
                 if length >= minWindow {
+                    matchLength = max(matchLength, length)
                     let w = 1 << (2 * min(length, 24))
                     var i = matchWeight.count
                     while i > 0 && matchWeight[i - 1] < w { i -= 1 }
