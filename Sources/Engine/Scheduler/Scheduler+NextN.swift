@@ -1,17 +1,13 @@
 /// Speculative steps whose drafts come from a `DraftSource` other than the n-gram drafters: the
 /// MTP layer's, which the device computes just before verifying them (`NextNDrafter`). The host
 /// decides whether a step speculates and how many drafts each request offers, as for n-gram
-/// drafts, from the measured step costs and the acceptance of earlier MTP drafts (`AcceptanceTable`, one class); drafts are always
-/// there to offer, so no request is skipped for want of a match.
+/// drafts, from the measured step costs and the acceptance of earlier MTP drafts (one class of
+/// `AcceptanceTable`); drafts are always there to offer, so no request is skipped for want of a
+/// match.
 extension Scheduler {
     func decideSourceSpeculation() -> Bool {
-        guard let spec = config.speculative else { return false }
-        var decoders = 0
-        for r in running where !r.inPrefill && !r.isDone { decoders += 1 }
-        guard decoders > 0 else { return false }
-        guard spec.measuredGate else { return true }
-        guard gate.shouldSpeculate(decoders: decoders) else { return false }
-        guard spec.draftsByCost else { return true }
+        guard let spec = config.speculative, let decoders = gatedDecoders(spec) else { return false }
+        guard spec.measuredGate, spec.draftsByCost else { return true }
         // One class of drafts: the MTP layer's acceptance does not depend on a match length.
         let k = stepCosts.bestDrafts(available: spec.maxDrafts, width: decoders, tokens: Double(decoders)) {
             acceptance.expectedTokens(drafts: $0, class: Self.nextNClass)

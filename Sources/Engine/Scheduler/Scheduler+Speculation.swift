@@ -7,13 +7,8 @@ extension Scheduler {
     /// Whether the step about to be built speculates: always when the gate is off, else when
     /// speculative steps measured faster than plain ones at this many decoding requests.
     func decideSpeculation() -> Bool {
-        guard let spec = config.speculative, let drafter else { return false }
-        var decoders = 0
-        for r in running where !r.inPrefill && !r.isDone { decoders += 1 }
-        guard decoders > 0 else { return false }
-        guard spec.measuredGate else { return true }
-        guard gate.shouldSpeculate(decoders: decoders) else { return false }
-        guard spec.draftsByCost else { return true }
+        guard let spec = config.speculative, let drafter, let decoders = gatedDecoders(spec) else { return false }
+        guard spec.measuredGate, spec.draftsByCost else { return true }
         // A speculative step gives up the overlap; where no request's match (on the tokens seen
         // so far) would let it offer a draft even if all were found, it would give it up for
         // nothing. Classes held back fade toward the prior meanwhile, so that they are tried
@@ -29,6 +24,15 @@ extension Scheduler {
             acceptance.fade(class: c)
         }
         return false
+    }
+
+    /// The decoding requests of the step about to be built, or nil when it has none or the
+    /// measured gate says speculating would not pay at this many.
+    func gatedDecoders(_ spec: SpeculativeConfig) -> Int? {
+        var decoders = 0
+        for r in running where !r.inPrefill && !r.isDone { decoders += 1 }
+        guard decoders > 0, !spec.measuredGate || gate.shouldSpeculate(decoders: decoders) else { return nil }
+        return decoders
     }
 
     /// Drafts for `r`'s next step in `draftScratch[1...]` (after its newest token at index 0),
