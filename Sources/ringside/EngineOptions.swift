@@ -40,6 +40,9 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong("speculative-ngram-max-bfs-breadth"),
             help: "Most children a node of an n-gram draft tree keeps: 1 drafts chains, more merges several earlier matches into a tree verified in one pass.")
     var ngramMaxBreadth = SpeculativeConfig().ngramMaxBreadth
+    @Flag(name: .customLong("speculative-every-step"),
+          help: "Speculate on every decode step with every draft found (no measured gate): shows what speculation costs where it does not pay.")
+    var speculativeEveryStep = false
 
     func validate() throws {
         if let a = speculativeAlgorithm {
@@ -96,6 +99,10 @@ struct EngineOptions: ParsableArguments {
                                               numDraftTokens: algorithm == .nextn ? speculativeNumSteps + 1 : speculativeNumDraftTokens,
                                               ngramMinMatchWindow: ngramMinWindow, ngramMaxMatchWindow: ngramMaxWindow,
                                               ngramMaxBreadth: ngramMaxBreadth, numSteps: speculativeNumSteps)
+            if speculativeEveryStep {
+                c.speculative!.measuredGate = false
+                c.speculative!.draftsByCost = false
+            }
         }
         return c
     }

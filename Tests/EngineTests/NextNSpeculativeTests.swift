@@ -60,6 +60,60 @@ struct NextNSpeculativeTests {
         #expect(s.clean, "\(s)")
     }
 
+    /// Speculating on one step in five, the MTP layer catches up over the positions the plain
+    /// steps left (in passes of 4 tokens: chunked prefill of 4) before it drafts: the output
+    /// stays exact and the drafts as good as when it drafts at every step.
+    @Test("drafts after the MTP layer caught up over plain steps", arguments: [true, false])
+    func catchUpOverPlainSteps(overlap: Bool) async throws {
+        let loaded = try Self.ring.get()
+        let requests = Self.requests(try Self.prompts(loaded), max: 48)
+        let plain = try EngineFixtures.engine(model: loaded) { $0.overlap = overlap }
+        var want: [[Int32]] = []
+        for r in requests { want.append(try await collect(plain.submit(r)).ids) }
+        plain.shutdown()
+        var spec = Self.nextn()
+        spec.speculateEvery = 5
+        let engine = try EngineFixtures.engine(model: loaded) { $0.overlap = overlap; $0.chunkedPrefillSize = 4; $0.speculative = spec }
+        defer { engine.shutdown() }
+        var counts = SpecCounts([])
+        for (i, r) in requests.enumerated() {
+            let (got, c) = try await SpeculativeTests.run(engine, [r])
+            #expect(got[0].ids == want[i], "request \(i) (overlap \(overlap))")
+            counts.verifies += c.verifies
+            counts.drafts += c.drafts
+            counts.accepted += c.accepted
+        }
+        // Fewer verifications than steps, each after a catch-up; a misaligned catch-up (wrong
+        // position, hidden state or token) drafts like an untrained layer, about 1 % accepted.
+        #expect(counts.verifies > 0 && counts.verifies < 48 * requests.count / 3, "\(counts)")
+        #expect(Double(counts.accepted) > 0.25 * Double(counts.drafts), "accepted \(counts.accepted) of \(counts.drafts) drafts")
+        let s = try await SchedulerSnapshot.whenIdle(engine)
+        #expect(s.clean, "\(s)")
+    }
+
+    /// A prompt taken from the radix tree: where the request that computed it drafted, the MTP
+    /// layer's KV is there and the new request catches up from the prefix's last position only;
+    /// where it never drafted, the layer's KV is missing and the new request starts at 0.
+    @Test("a cached prefix is caught up from where the MTP layer's KV ends", arguments: [1, 1000])
+    func cachedPrefixCoverage(every: Int) async throws {
+        let loaded = try Self.ring.get()
+        let prompt = try Self.prompts(loaded)[3]
+        var spec = Self.nextn()
+        spec.speculateEvery = every
+        let engine = try EngineFixtures.engine(model: loaded) { $0.pageSize = 4; $0.speculative = spec }
+        defer { engine.shutdown() }
+        _ = try await collect(engine.submit(EngineFixtures.greedy(prompt, max: 8)))
+        // The second request's state at its admission, read on the host thread.
+        let seen = Admissions()
+        engine.scheduler.afterStep = { s in
+            for r in s.running where seen.first == nil { seen.first = (r.cachedPromptTokens ?? -1, r.mtpComputed, r.prompt.count) }
+        }
+        _ = try await collect(engine.submit(EngineFixtures.greedy(prompt, max: 8)))
+        let (cached, mtp, count) = try #require(seen.first)
+        #expect(cached >= 4 && cached < count, "a cached prefix: \(cached) of \(count) tokens")
+        #expect(mtp == (every == 1 ? cached - 1 : 0), "catch-up starts at \(mtp) of a \(cached)-token prefix")
+    }
+
     /// Chunked prefill (the MTP layer takes each chunk's next prompt token), a pool small
     /// enough to retract, and the radix cache sharing pages that carry the layer's KV too.
     @Test("under a crowded pool with chunked prefill the ids stay exact")
@@ -114,4 +168,9 @@ struct NextNSpeculativeTests {
             _ = try await collect(engine.submit(EngineFixtures.greedy(g.prompts[0].prompt_ids, max: 4)))
         }
     }
+}
+
+/// What the host thread saw, handed to the test (written there, read after the request ended).
+private final class Admissions: @unchecked Sendable {
+    var first: (cached: Int, mtp: Int, prompt: Int)?
 }

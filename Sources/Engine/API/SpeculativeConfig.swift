@@ -30,11 +30,14 @@ public struct SpeculativeConfig: Sendable, Equatable {
     /// Draft steps of the MTP layer per verification (SGLang's `speculative_num_steps`).
     public var numSteps = 3
     /// Speculate only at batch sizes where speculative steps measured a higher token rate than
-    /// plain ones (false: every decode step speculates; tests use it).
-    var measuredGate = true
+    /// plain ones (false: every decode step speculates; tests and `--speculative-every-step` use it).
+    public var measuredGate = true
     /// Offer only the drafts that measured step costs say pay (`StepCosts`); false offers every
-    /// draft found (tests use it, so that each step verifies drafts).
-    var draftsByCost = true
+    /// draft found (tests and `--speculative-every-step` use it, so that each step verifies drafts).
+    public var draftsByCost = true
+    /// Without the measured gate: speculate on one host step in this many (tests: the MTP
+    /// layer catching up over the positions plain steps left).
+    var speculateEvery = 1
 
     public init(algorithm: Algorithm = .ngram, numDraftTokens: Int = 8, ngramMinMatchWindow: Int = 1, ngramMaxMatchWindow: Int = 12,
                 ngramMaxBreadth: Int = 1, numSteps: Int = 3) {

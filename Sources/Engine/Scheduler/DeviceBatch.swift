@@ -16,9 +16,10 @@ final class DeviceBatch: @unchecked Sendable {
         /// Where this sequence's draft-tree parents start in `treeParents` (-1: the drafts are
         /// a chain, each the child of the one before).
         var treeStart = -1
-        /// For a prefill chunk before the last: the token after it (the MTP layer's input at the
-        /// chunk's last position); -1 otherwise.
-        var nextToken: Int32 = -1
+        /// nextn, a sequence with drafts: the MTP layer catches up over positions
+        /// `catchUpFrom ..< root` before drafting, given the tokens after them, which
+        /// `catchUpTokens` holds sequence after sequence.
+        var catchUpFrom = -1
     }
 
     var id: UInt32
@@ -27,6 +28,7 @@ final class DeviceBatch: @unchecked Sendable {
     var seqs: [Seq] = []
     /// Parents of the nodes of every draft tree (the root's is -1), sequence after sequence.
     var treeParents: [Int32] = []
+    var catchUpTokens: [Int32] = []
     /// Built as a speculative step (drafts were looked for), for the speculation gate.
     var speculative = false
     // Results, written by the device thread: the tokens each sequence emitted, in order
@@ -37,6 +39,8 @@ final class DeviceBatch: @unchecked Sendable {
     var logprobs: [TokenLogprob?] = []
     var deviceStart: UInt64 = 0
     var deviceEnd: UInt64 = 0
+    /// Device time of the MTP layer's catch-up, for the step-time measurements.
+    var catchUpNanos: UInt64 = 0
 
     init(id: UInt32, slotTable: UnsafePointer<Int32>) {
         self.id = id

@@ -77,6 +77,7 @@ final class DeviceWorker: @unchecked Sendable {
         }
         recorder.begin(.device, .forward, batch: b.id, tokens: b.newTokens, sequences: b.seqs.count)
         let logits = model.forward(b.forward, cache: cache)
+        nextn?.keepHidden(b)
         recorder.end(.device, .forward, batch: b.id, tokens: b.newTokens, sequences: b.seqs.count)
         if let moe, recorder.enabled {
             moe.drainExpertCounts { layer, expert, tokens in
@@ -128,11 +129,6 @@ final class DeviceWorker: @unchecked Sendable {
             b.counts.append(emitted)
         }
         recorder.end(.device, phase, batch: b.id, sequences: b.seqs.count)
-        if let nextn {
-            recorder.begin(.device, .draft, batch: b.id, sequences: b.seqs.count)
-            nextn.extend(b, cache: cache)
-            recorder.end(.device, .draft, batch: b.id, sequences: b.seqs.count)
-        }
         b.deviceEnd = Recorder.now()
         recorder.record(Event(time: b.deviceEnd, kind: .end, lane: .device, span: b.kind, batch: b.id,
                               value: Int64(b.newTokens), a: Int32(b.seqs.count)))

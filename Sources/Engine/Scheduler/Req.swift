@@ -36,6 +36,9 @@ final class Req: @unchecked Sendable {
     /// tree's deepest path) of the drafts in flight.
     var draftClass = 0
     var draftDepth = 0
+    /// nextn: positions 0..<mtpComputed hold the MTP layer's KV (each given the token after
+    /// it), computed or scheduled; the layer catches up from here before the next drafts.
+    var mtpComputed = 0
 
     var finishReason: FinishReason?
     var cancelled = false

@@ -38,7 +38,8 @@ extension Scheduler {
             } else {
                 b.forward.append(tokens: CollectionOfOne(r.token(at: p)), startPosition: p, slotRow: r.row * slots.maxContext)
             }
-            b.seqs.append(.init(row: r.row, sample: true, state: r.sampling, drafts: drafts, treeStart: treeStart))
+            b.seqs.append(.init(row: r.row, sample: true, state: r.sampling, drafts: drafts, treeStart: treeStart,
+                                catchUpFrom: drafts > 0 && draftSource != nil ? scheduleCatchUp(r, root: p, into: b) : -1))
             r.kvComputed = r.length + drafts
             r.pending += 1
             reqs.append(r)
@@ -110,7 +111,7 @@ extension Scheduler {
         let final = start + chunk == target
         b.forward.append(tokens: (start ..< start + chunk).lazy.map { r.token(at: $0) }, startPosition: start,
                          slotRow: r.row * slots.maxContext)
-        b.seqs.append(.init(row: r.row, sample: final, state: r.sampling, nextToken: final ? -1 : r.token(at: start + chunk)))
+        b.seqs.append(.init(row: r.row, sample: final, state: r.sampling))
         r.kvComputed = start + chunk
         if final {
             r.pending += 1
@@ -162,6 +163,9 @@ extension Scheduler {
                 recorder.count(.host, .radixHitTokens, cached)
             }
             r.kvComputed = cached
+            // The MTP layer's KV of a cached prefix is what others left; its last position is
+            // redone with this request's next token.
+            r.mtpComputed = mtpCoverage?.firstStale(row: slots.row(r.row), from: 0, to: cached - 1) ?? 0
             if r.cachedPromptTokens == nil { r.cachedPromptTokens = min(cached, r.prompt.count) }
             if r.admitted == nil { r.admitted = Recorder.now() }
             running.append(r)

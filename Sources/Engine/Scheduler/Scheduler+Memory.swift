@@ -60,6 +60,10 @@ extension Scheduler {
             cache.allocator.release(CollectionOfOne(r.pages[i]))
             r.pages[i] = existing[i]
             for p in i * ps ..< (i + 1) * ps { row[p] = existing[i] * Int32(ps) + Int32(p % ps) }
+            // The tree's copy may lack the MTP layer's KV that ours had.
+            if let c = mtpCoverage, r.mtpComputed > i * ps {
+                r.mtpComputed = min(r.mtpComputed, c.firstStale(row: row, from: i * ps, to: (i + 1) * ps))
+            }
         }
     }
 
@@ -81,6 +85,7 @@ extension Scheduler {
         r.treePages = 0
         r.row = -1
         r.kvComputed = 0
+        r.mtpComputed = 0
         r.prefilled = false
     }
 

@@ -31,7 +31,7 @@ extension Scheduler {
     func gatedDecoders(_ spec: SpeculativeConfig) -> Int? {
         var decoders = 0
         for r in running where !r.inPrefill && !r.isDone { decoders += 1 }
-        guard decoders > 0, !spec.measuredGate || gate.shouldSpeculate(decoders: decoders) else { return nil }
+        guard decoders > 0, spec.measuredGate ? gate.shouldSpeculate(decoders: decoders) : steps % spec.speculateEvery == 0 else { return nil }
         return decoders
     }
 
@@ -123,14 +123,28 @@ extension Scheduler {
     /// waited for). A step after the engine sat idle is not a step time and is skipped.
     func measureStep(_ b: DeviceBatch) {
         defer { lastDeviceEnd = b.deviceEnd }
-        guard config.speculative != nil, b.kind == .decode, b.deviceEnd > b.deviceStart else { return }
-        let busy = b.deviceEnd - b.deviceStart
+        guard let spec = config.speculative, b.kind == .decode, b.deviceEnd > b.deviceStart else { return }
+        let switching = switchingCost(b, spec)
+        let busy = b.deviceEnd - b.deviceStart - switching
         stepCosts.record(width: b.newTokens, seconds: Double(busy) / 1e9)
-        guard config.speculative?.measuredGate == true, lastDeviceEnd > 0, b.deviceEnd > lastDeviceEnd else { return }
-        let since = b.deviceEnd - lastDeviceEnd
+        guard spec.measuredGate, lastDeviceEnd > 0, b.deviceEnd > lastDeviceEnd else { return }
+        let since = b.deviceEnd - lastDeviceEnd - switching
         guard since < 3 * busy else { return }
         var tokens = 0
         for c in b.counts { tokens += c }
         gate.record(speculative: b.speculative, decoders: b.seqs.count, tokens: tokens, seconds: Double(since) / 1e9)
+    }
+
+    /// The part of a step's MTP catch-up (nextn) that is not the speculative step's own cost:
+    /// back to back, a verification catches up at most the 1 + drafts tokens the one before
+    /// emitted per sequence; positions beyond that were left by prefill and plain steps, a
+    /// cost of switching that speculating again pays once and plain steps saved.
+    private func switchingCost(_ b: DeviceBatch, _ spec: SpeculativeConfig) -> UInt64 {
+        let positions = b.catchUpTokens.count
+        guard positions > 0, b.catchUpNanos > 0 else { return 0 }
+        var own = 0
+        for s in b.seqs where s.catchUpFrom >= 0 { own += spec.maxDrafts + 1 }
+        guard positions > own else { return 0 }
+        return b.catchUpNanos * UInt64(positions - own) / UInt64(positions)
     }
 }

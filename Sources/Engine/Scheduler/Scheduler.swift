@@ -58,6 +58,8 @@ final class Scheduler: @unchecked Sendable {
     let drafter: NgramDrafter?
     /// Drafts that do not come from the n-gram drafters (the MTP layer's placeholders).
     var draftSource: (any DraftSource)?
+    /// nextn: which slots hold current MTP-layer KV (for prefixes taken from the radix tree).
+    var mtpCoverage: NextNCoverage?
     /// Drafts trees instead of chains (n-gram breadth above 1).
     var treeDrafter: NgramTree?
     var gate: SpeculationGate
@@ -84,15 +86,21 @@ final class Scheduler: @unchecked Sendable {
         cache = KVCache(layers: info.layers + (nextn == nil ? 0 : 1), kvDim: info.kvDim, tokens: tokens, pageSize: config.pageSize)
         slots = ReqToTokenPool(rows: config.maxRunningRequests, maxContext: min(info.contextLength, cache.slotCount) + config.pageSize)
         tree = config.radixCache ? RadixCache(pageSize: config.pageSize) : nil
-        let table = slots.table
+        let table = slots.table, slotCount = cache.slotCount, passTokens = min(config.chunkedPrefillSize, 512)
         device = DeviceWorker(model: loaded.model, cache: cache, rows: config.maxRunningRequests, recorder: recorder,
                               activations: config.fp32Activations ? .fp32 : .standard,
-                              nextn: nextn.map { NextNDrafter(model: $0, rows: config.maxRunningRequests, slotTable: table) })
+                              nextn: nextn.map {
+                                  NextNDrafter(model: $0, rows: config.maxRunningRequests, slots: slotCount, slotTable: table,
+                                               passTokens: passTokens)
+                              })
         recorder.enabled = config.recordEvents
         drafter = config.speculative.flatMap {
             $0.algorithm == .ngram ? NgramDrafter(minWindow: $0.ngramMinMatchWindow, maxWindow: $0.ngramMaxMatchWindow) : nil
         }
-        if nextn != nil { draftSource = NextNDraftSlots() }
+        if nextn != nil {
+            draftSource = NextNDraftSlots()
+            mtpCoverage = NextNCoverage(slots: cache.slotCount)
+        }
         gate = SpeculationGate(maxBatch: config.maxRunningRequests)
         stepCosts = StepCosts(maxWidth: config.maxRunningRequests * (config.speculative?.numDraftTokens ?? 1))
         acceptance = AcceptanceTable(depth: config.speculative?.maxDrafts ?? 1)
@@ -184,6 +192,7 @@ final class Scheduler: @unchecked Sendable {
             let batch = buildBatch()
             if let (b, reqs) = batch {
                 b.speculative = speculating
+                mtpCoverage?.stale(b.forward.outSlots)
                 recorder.begin(.host, .launch, batch: b.id)
                 device.launch(b)
                 recorder.end(.host, .launch, batch: b.id)
@@ -230,6 +239,8 @@ final class Scheduler: @unchecked Sendable {
             b.forward.removeAll()
             b.seqs.removeAll(keepingCapacity: true)
             b.treeParents.removeAll(keepingCapacity: true)
+            b.catchUpTokens.removeAll(keepingCapacity: true)
+            b.catchUpNanos = 0
             b.id = id
             return b
         }
