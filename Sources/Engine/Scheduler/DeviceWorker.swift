@@ -59,7 +59,17 @@ final class DeviceWorker: @unchecked Sendable {
         nextn?.attach()
         while let b = inbox.pop() {
             execute(b)
+            guard let nextn else {
+                outbox.push(b)
+                continue
+            }
+            // The MTP layer over a verification's accepted positions runs while the host
+            // processes the results (the batch is the host's once pushed).
+            let id = b.id, n = b.seqs.count
+            nextn.noteVerified(b)
             outbox.push(b)
+            recorder.begin(.device, .draft, batch: id, sequences: n)
+            if nextn.extendVerified(cache: cache) { recorder.end(.device, .draft, batch: id, sequences: n) }
         }
         nextn?.detach()
         finished.signal()

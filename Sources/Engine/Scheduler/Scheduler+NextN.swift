@@ -55,10 +55,10 @@ extension Scheduler {
     /// The MTP layer's catch-up before `r` drafts with its newest token at `root`: positions
     /// from `mtpComputed` up to root - 1, given the tokens after them (all seen: a speculative
     /// step drained the batches in flight); the last one leaves the guess for draft 1. After a
-    /// verification it starts at the previous root, whose layer KV that step's chain wrote
-    /// from its own hidden state, not the model's. Returns where the catch-up starts.
+    /// verification there is none: the device ran the layer over its accepted positions
+    /// (`settleVerified`). Returns where the catch-up starts.
     func scheduleCatchUp(_ r: Req, root: Int, into b: DeviceBatch) -> Int {
-        let from = min(r.mtpComputed, root - 1)
+        let from = min(r.mtpComputed, root)
         for q in from ..< root { b.catchUpTokens.append(r.token(at: q + 1)) }
         mtpCoverage?.caughtUp(row: slots.row(r.row), from: from, to: root)
         r.mtpComputed = root

@@ -107,7 +107,14 @@ extension Scheduler {
     /// slots are overwritten by the next step, and pages wholly past it go back to the pool.
     func settleVerified(_ r: Req, drafts: Int, emitted: Int) {
         acceptance.record(class: r.draftClass, offered: r.draftDepth, accepted: emitted - 1)
-        r.kvComputed = r.prompt.count + r.output.count - 1 + emitted
+        let root = r.prompt.count + r.output.count - 1
+        r.kvComputed = root + emitted
+        if mtpCoverage != nil {
+            // nextn (chains only): the device ran the MTP layer over the root and the accepted
+            // drafts, each given the token emitted after it (`NextNDrafter.extendVerified`).
+            mtpCoverage!.caughtUp(row: slots.row(r.row), from: root, to: root + emitted)
+            r.mtpComputed = root + emitted
+        }
         let keep = (r.kvComputed + cache.pageSize) / cache.pageSize
         if r.pages.count > keep {
             cache.allocator.release(r.pages[keep...])
@@ -135,10 +142,10 @@ extension Scheduler {
         gate.record(speculative: b.speculative, decoders: b.seqs.count, tokens: tokens, seconds: Double(since) / 1e9)
     }
 
-    /// The part of a step's MTP catch-up (nextn) that is not the speculative step's own cost:
-    /// back to back, a verification catches up at most the 1 + drafts tokens the one before
-    /// emitted per sequence; positions beyond that were left by prefill and plain steps, a
-    /// cost of switching that speculating again pays once and plain steps saved.
+    /// The part of a step's MTP catch-up (nextn) not charged to it: a catch-up covers what
+    /// prefill and plain steps left (back-to-back verifications find nothing to catch up), a
+    /// cost of switching that speculating again pays once and the plain steps saved. Up to
+    /// 1 + drafts positions a sequence, what one plain step leaves, are charged.
     private func switchingCost(_ b: DeviceBatch, _ spec: SpeculativeConfig) -> UInt64 {
         let positions = b.catchUpTokens.count
         guard positions > 0, b.catchUpNanos > 0 else { return 0 }

@@ -12,8 +12,10 @@ import Profiler
 /// layer for the rest: step j sits at position root + j - 2 (slots the host reserved for the
 /// verification), takes draft j - 1 and its own previous output as the hidden state. Drafts
 /// are greedy (top-k 1), for sampled requests too: verification keeps those exact whatever
-/// the drafts are. While the measured gate keeps speculation off, nextn costs a copy of each
-/// token's hidden state and nothing else.
+/// the drafts are. Once a verification has sampled and its results are on their way to the
+/// host, the layer runs over the accepted positions (`extendVerified`), in the time the host
+/// takes to build the next step, so that a next verification finds nothing to catch up. While
+/// the measured gate keeps speculation off, nextn costs a copy of each token's hidden state.
 final class NextNDrafter {
     // Device thread only.
     private let model: DecoderModel
@@ -28,8 +30,14 @@ final class NextNDrafter {
     private let passTokens: Int
     private var batch: ForwardBatch
     private let hin = FloatBuffer(count: 0)
-    /// Per sequence of the draft batch: its index in the device batch and its last row.
+    /// Per sequence of the draft batch: its index in the device batch (a chain step) or in the
+    /// spans (a catch-up), and its last row.
     private var members: [(seq: Int, lastRow: Int)] = []
+    private var spans: [Span] = []
+    /// The verification just sampled: spans over its accepted positions and their next tokens.
+    private var after: [Span] = []
+    private var afterTokens: [Int32] = []
+    private var afterSlotTable: UnsafePointer<Int32>?
 
     init(model: DecoderModel, rows: Int, slots: Int, slotTable: UnsafePointer<Int32>, passTokens: Int) {
         self.model = model
@@ -89,38 +97,88 @@ final class NextNDrafter {
     }
 
     /// The layer over each drafting sequence's missed positions (`catchUpFrom ..< root`, given
-    /// the tokens after them), in passes of at most `passTokens`; a sequence split across
-    /// passes sees its earlier part in the cache. Leaves `first` and `state` of each.
+    /// the tokens after them); an empty span (the layer ran there after the verification
+    /// before, `extendVerified`) leaves that sequence's `first` and `state` as they are.
     private func catchUp(_ b: DeviceBatch, cache: KVCache) {
-        batch.slotTable = b.forward.slotTable
-        batch.removeAll()
-        members.removeAll(keepingCapacity: true)
-        hin.reserve(passTokens * d)
+        spans.removeAll(keepingCapacity: true)
         var tokenAt = 0
         for (i, s) in b.seqs.enumerated() where s.drafts > 0 && s.catchUpFrom >= 0 {
             let f = b.forward.sequences[i], root = f.kvLength - f.tokenCount
-            var p = s.catchUpFrom
-            while p < root {
-                let m = min(root - p, passTokens - batch.tokenCount)
-                batch.append(tokens: b.catchUpTokens[tokenAt ..< tokenAt + m], startPosition: p, slotRow: f.slotRow)
-                tokenAt += m
-                p += m
-                if p == root { members.append((seq: i, lastRow: batch.sequences.count - 1)) }
-                if batch.tokenCount == passTokens { runCatchUp(b, cache: cache) }
-            }
+            guard s.catchUpFrom < root else { continue }
+            spans.append(Span(row: s.row, slotRow: f.slotRow, from: s.catchUpFrom, to: root, tokensAt: tokenAt))
+            tokenAt += root - s.catchUpFrom
         }
-        if batch.tokenCount > 0 { runCatchUp(b, cache: cache) }
+        b.catchUpTokens.withUnsafeBufferPointer { run(spans, tokens: $0, slotTable: b.forward.slotTable, cache: cache) }
     }
 
-    /// One catch-up pass over `batch`; `members` name the sequences that end in it (their
-    /// `lastRow` is their index among the pass's sequences, one logits row each).
-    private func runCatchUp(_ b: DeviceBatch, cache: KVCache) {
+    /// Before a verification's results go to the host: what the layer needs to run over its
+    /// accepted positions once they have gone (the batch is the host's again by then).
+    func noteVerified(_ b: DeviceBatch) {
+        after.removeAll(keepingCapacity: true)
+        afterTokens.removeAll(keepingCapacity: true)
+        afterSlotTable = b.forward.slotTable
+        var emittedAt = 0
+        for (i, s) in b.seqs.enumerated() {
+            let emitted = b.counts[i]
+            defer { emittedAt += emitted }
+            guard s.drafts > 0, s.treeStart < 0, emitted > 0 else { continue }
+            let f = b.forward.sequences[i], root = f.kvLength - f.tokenCount
+            after.append(Span(row: s.row, slotRow: f.slotRow, from: root, to: root + emitted, tokensAt: afterTokens.count))
+            afterTokens.append(contentsOf: b.tokens[emittedAt ..< emittedAt + emitted])
+        }
+    }
+
+    /// The layer over the positions the last verification accepted (its root and accepted
+    /// drafts, each given the token the target emitted after it), while the host reads the
+    /// results and builds the next step: the next verification then drafts at once
+    /// (`Scheduler.settleVerified` counts these positions as caught up). Returns whether it ran.
+    func extendVerified(cache: KVCache) -> Bool {
+        guard !after.isEmpty, let table = afterSlotTable else { return false }
+        afterTokens.withUnsafeBufferPointer { run(after, tokens: $0, slotTable: table, cache: cache) }
+        after.removeAll(keepingCapacity: true)
+        return true
+    }
+
+    /// Positions `from ..< to` of a request row's sequence, given the tokens after them
+    /// (`tokens[tokensAt...]`).
+    struct Span {
+        var row: Int
+        var slotRow: Int
+        var from: Int
+        var to: Int
+        var tokensAt: Int
+    }
+
+    /// The layer over `spans` in passes of at most `passTokens` (a span split across passes
+    /// sees its earlier part in the cache), hidden states from `store`; leaves each row's
+    /// `first` and `state` from its span's last position.
+    private func run(_ spans: [Span], tokens: UnsafeBufferPointer<Int32>, slotTable: UnsafePointer<Int32>, cache: KVCache) {
+        batch.slotTable = slotTable
+        batch.removeAll()
+        members.removeAll(keepingCapacity: true)
+        hin.reserve(passTokens * d)
+        for (k, span) in spans.enumerated() {
+            var p = span.from
+            while p < span.to {
+                let m = min(span.to - p, passTokens - batch.tokenCount), at = span.tokensAt + p - span.from
+                batch.append(tokens: tokens[at ..< at + m], startPosition: p, slotRow: span.slotRow)
+                p += m
+                if p == span.to { members.append((seq: k, lastRow: batch.sequences.count - 1)) }
+                if batch.tokenCount == passTokens { pass(spans, cache: cache) }
+            }
+        }
+        if batch.tokenCount > 0 { pass(spans, cache: cache) }
+    }
+
+    /// One pass over `batch`; `members` name the spans that end in it (`lastRow`: their index
+    /// among the pass's sequences, one logits row each).
+    private func pass(_ spans: [Span], cache: KVCache) {
         for (t, slot) in batch.outSlots.enumerated() {
             (hin.pointer + t * d).update(from: store.pointer + Int(slot) * d, count: d)
         }
         let logits = model.draftForward(batch, hidden: hin.pointer, cache: cache)
         for m in members {
-            let row = b.seqs[m.seq].row, last = batch.sequences[m.lastRow]
+            let row = spans[m.seq].row, last = batch.sequences[m.lastRow]
             first[row] = Sampler.argmax(logits.row(m.lastRow))
             (state.pointer + row * d).update(from: model.draftOut.pointer + (last.tokenStart + last.tokenCount - 1) * d, count: d)
         }
