@@ -61,17 +61,24 @@ RS_AVX2 __attribute__((always_inline)) static inline void decode_i16(const int t
         *s0 = *s1 = f16v(bp);
     } else if (type == RS_TYPE_Q5_0) {
         const uint8_t *bp = row + b * 22;
-        uint32_t qh;
-        memcpy(&qh, bp + 2, 4);
-        const __m256i c = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(bp + 6)));
-        /* Bit k of qh is the fifth bit of value k: lane k of `bits` holds 1 << k. */
-        const __m256i bits = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096,
-                                               8192, 16384, (short)0x8000);
-        const __m256i sixteen = _mm256_set1_epi16(16);
-        const __m256i hl = _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_set1_epi16((short)(qh & 0xFFFF)), bits), bits);
-        const __m256i hh = _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_set1_epi16((short)(qh >> 16)), bits), bits);
-        *lo = _mm256_sub_epi16(_mm256_or_si256(_mm256_and_si256(c, nib), _mm256_and_si256(hl, sixteen)), sixteen);
-        *hi = _mm256_sub_epi16(_mm256_or_si256(_mm256_srli_epi16(c, 4), _mm256_and_si256(hh, sixteen)), sixteen);
+        __m256i c = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(bp + 6)));
+        __asm__("" : "+x"(c));
+        /* The fifth bits: qh broadcast by a load; in 16-bit lane k of lo the shuffle puts qh's
+         * byte k / 8 (hi: 2 + k / 8), and lane k tests bit k % 8 of it. A clear bit means
+         * value - 16, added as -16 where the mask is 0 (andnot): 12 vector operations after
+         * the widening load, where two broadcasts from a general register, masks, ors and
+         * subtractions took 16. */
+        const __m256i q = _mm256_castps_si256(_mm256_broadcast_ss((const float *)(bp + 2)));
+        const __m256i bit = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
+        const __m256i m16 = _mm256_set1_epi16(-16);
+        const __m256i sel_lo = _mm256_shuffle_epi8(q, _mm256_setr_epi8(0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1,
+                                                                       1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1));
+        const __m256i sel_hi = _mm256_shuffle_epi8(q, _mm256_setr_epi8(2, -1, 2, -1, 2, -1, 2, -1, 2, -1, 2, -1, 2, -1, 2, -1,
+                                                                       3, -1, 3, -1, 3, -1, 3, -1, 3, -1, 3, -1, 3, -1, 3, -1));
+        const __m256i set_lo = _mm256_cmpeq_epi16(_mm256_and_si256(sel_lo, bit), bit);
+        const __m256i set_hi = _mm256_cmpeq_epi16(_mm256_and_si256(sel_hi, bit), bit);
+        *lo = _mm256_add_epi16(_mm256_and_si256(c, nib), _mm256_andnot_si256(set_lo, m16));
+        *hi = _mm256_add_epi16(_mm256_srli_epi16(c, 4), _mm256_andnot_si256(set_hi, m16));
         *s0 = *s1 = f16v(bp);
     } else if (type == RS_TYPE_Q4_K || type == RS_TYPE_Q5_K) {
         const int five = type == RS_TYPE_Q5_K;
