@@ -40,7 +40,11 @@ RS_AVX2 __attribute__((always_inline)) static inline void decode_i16(const int t
     if (type == RS_TYPE_Q4_1 || type == RS_TYPE_Q4_0) {
         const int one = type == RS_TYPE_Q4_1;
         const uint8_t *bp = row + b * (one ? 20 : 18);
-        const __m256i c = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(bp + (one ? 4 : 2))));
+        __m256i c = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(bp + (one ? 4 : 2))));
+        /* Widened first, then masked and shifted: 3 vector operations. Left alone, the compiler
+         * masks and shifts the bytes first and widens both halves, 5 on the ports that bound
+         * the integer kernels. */
+        __asm__("" : "+x"(c));
         *lo = _mm256_and_si256(c, nib);
         *hi = _mm256_srli_epi16(c, 4);
         *s0 = *s1 = f16v(bp);
@@ -57,17 +61,24 @@ RS_AVX2 __attribute__((always_inline)) static inline void decode_i16(const int t
         *s0 = *s1 = f16v(bp);
     } else if (type == RS_TYPE_Q5_0) {
         const uint8_t *bp = row + b * 22;
-        uint32_t qh;
-        memcpy(&qh, bp + 2, 4);
-        const __m256i c = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(bp + 6)));
-        /* Bit k of qh is the fifth bit of value k: lane k of `bits` holds 1 << k. */
-        const __m256i bits = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096,
-                                               8192, 16384, (short)0x8000);
-        const __m256i sixteen = _mm256_set1_epi16(16);
-        const __m256i hl = _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_set1_epi16((short)(qh & 0xFFFF)), bits), bits);
-        const __m256i hh = _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_set1_epi16((short)(qh >> 16)), bits), bits);
-        *lo = _mm256_sub_epi16(_mm256_or_si256(_mm256_and_si256(c, nib), _mm256_and_si256(hl, sixteen)), sixteen);
-        *hi = _mm256_sub_epi16(_mm256_or_si256(_mm256_srli_epi16(c, 4), _mm256_and_si256(hh, sixteen)), sixteen);
+        __m256i c = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(bp + 6)));
+        __asm__("" : "+x"(c));
+        /* The fifth bits: qh broadcast by a load; in 16-bit lane k of lo the shuffle puts qh's
+         * byte k / 8 (hi: 2 + k / 8), and lane k tests bit k % 8 of it. A clear bit means
+         * value - 16, added as -16 where the mask is 0 (andnot): 12 vector operations after
+         * the widening load, where two broadcasts from a general register, masks, ors and
+         * subtractions took 16. */
+        const __m256i q = _mm256_castps_si256(_mm256_broadcast_ss((const float *)(bp + 2)));
+        const __m256i bit = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
+        const __m256i m16 = _mm256_set1_epi16(-16);
+        const __m256i sel_lo = _mm256_shuffle_epi8(q, _mm256_setr_epi8(0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1,
+                                                                       1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1));
+        const __m256i sel_hi = _mm256_shuffle_epi8(q, _mm256_setr_epi8(2, -1, 2, -1, 2, -1, 2, -1, 2, -1, 2, -1, 2, -1, 2, -1,
+                                                                       3, -1, 3, -1, 3, -1, 3, -1, 3, -1, 3, -1, 3, -1, 3, -1));
+        const __m256i set_lo = _mm256_cmpeq_epi16(_mm256_and_si256(sel_lo, bit), bit);
+        const __m256i set_hi = _mm256_cmpeq_epi16(_mm256_and_si256(sel_hi, bit), bit);
+        *lo = _mm256_add_epi16(_mm256_and_si256(c, nib), _mm256_andnot_si256(set_lo, m16));
+        *hi = _mm256_add_epi16(_mm256_srli_epi16(c, 4), _mm256_andnot_si256(set_hi, m16));
         *s0 = *s1 = f16v(bp);
     } else if (type == RS_TYPE_Q4_K || type == RS_TYPE_Q5_K) {
         const int five = type == RS_TYPE_Q5_K;
@@ -117,6 +128,60 @@ RS_AVX2 __attribute__((always_inline)) static inline void decode_i16(const int t
         const float d = f16v(bp + 208);
         *s0 = d * (float)sc[0];
         *s1 = d * (float)sc[1];
+    }
+}
+
+/* Eight f16 values `stride` bytes apart, as eight floats: the halves are gathered with integer
+ * loads and shifts (the integer ALUs are idle in these kernels) and converted by one vcvtph2ps,
+ * instead of one vpinsrw + vcvtph2ps per block on the vector ports, which are the bottleneck. */
+RS_AVX2 static inline __m256 f16x8(const uint8_t *p, int64_t stride) {
+    uint64_t v[2] = {0, 0};
+    for (int k = 0; k < 8; k++) {
+        uint16_t h;
+        memcpy(&h, p + k * stride, 2);
+        v[k >> 2] |= (uint64_t)h << (16 * (k & 3));
+    }
+    return _mm256_cvtph_ps(_mm_set_epi64x((long long)v[1], (long long)v[0]));
+}
+
+/* The scales of blocks b0 .. b0 + 7 of a row (b0 a multiple of 8), the values decode_i16 gives
+ * one block at a time and with the same float expressions: *s0, *s1 (Q6_K's second half) and
+ * *off, lane k for block b0 + k. Decoding them once per eight blocks takes the scalar
+ * conversions out of the per-block loop. */
+RS_AVX2 __attribute__((always_inline)) static inline void scales8_i16(const int type, const uint8_t *row, int64_t b0,
+                                                                       __m256 *s0, __m256 *s1, __m256 *off) {
+    *off = _mm256_setzero_ps();
+    if (type == RS_TYPE_Q4_0 || type == RS_TYPE_Q4_1 || type == RS_TYPE_Q5_0 || type == RS_TYPE_Q8_0) {
+        const int size = type == RS_TYPE_Q4_0 ? 18 : type == RS_TYPE_Q4_1 ? 20 : type == RS_TYPE_Q5_0 ? 22 : 34;
+        const uint8_t *bp = row + b0 * size;
+        *s0 = *s1 = f16x8(bp, size);
+        if (type == RS_TYPE_Q4_1) *off = f16x8(bp + 2, size);
+    } else if (type == RS_TYPE_Q4_K || type == RS_TYPE_Q5_K) {
+        const uint8_t *bp = row + (b0 >> 3) * (type == RS_TYPE_Q5_K ? 176 : 144);
+        /* The twelve bytes of 6-bit scales and mins unpacked to eight bytes each, as llama.cpp
+         * does; the same integers k4_scale_min gives. */
+        uint32_t u[4];
+        memcpy(u, bp + 4, 12);
+        const uint32_t m1 = 0x3f3f3f3f, m2 = 0x0f0f0f0f, m3 = 0x03030303;
+        u[3] = ((u[2] >> 4) & m2) | (((u[1] >> 6) & m3) << 4);
+        const uint32_t aux = u[1] & m1;
+        u[1] = (u[2] & m2) | (((u[0] >> 6) & m3) << 4);
+        u[2] = aux;
+        u[0] &= m1;
+        uint64_t sc, mn;
+        memcpy(&sc, u, 8);
+        memcpy(&mn, u + 2, 8);
+        const __m256 scf = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)sc)));
+        const __m256 mf = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)mn)));
+        *s0 = *s1 = _mm256_mul_ps(_mm256_set1_ps(f16v(bp)), scf);
+        *off = _mm256_xor_ps(_mm256_set1_ps(-0.0f), _mm256_mul_ps(_mm256_set1_ps(f16v(bp + 2)), mf));
+    } else { /* Q6_K: block k's scales are sc[2k] (values 0-15) and sc[2k + 1] (16-31) */
+        const uint8_t *bp = row + (b0 >> 3) * 210;
+        const __m128i sc = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(bp + 192)),
+                                            _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15));
+        const __m256 d = _mm256_set1_ps(f16v(bp + 208));
+        *s0 = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc)));
+        *s1 = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(sc, 8))));
     }
 }
 

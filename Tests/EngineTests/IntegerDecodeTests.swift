@@ -14,10 +14,11 @@ struct IntegerDecodeTests {
 
     /// `forced`: through `rs_matmul_ex` (the engine's dispatch, on the pool when the product is
     /// large enough) with that path forced, instead of calling the `isa` kernels directly.
-    static func check(type: GGMLType, isa: Int32, levels: Int32, tokens: Int, rows: Int = 37, forced: ForcedISA? = nil) {
+    static func check(type: GGMLType, isa: Int32, levels: Int32, tokens: Int, rows: Int = 37, forced: ForcedISA? = nil,
+                      cols: Int? = nil) {
         var rng = SeededGenerator(seed: UInt64(type.rawValue) * 1000 + UInt64(tokens) * 10 + UInt64(isa) + UInt64(rows))
         // 37 rows: not a multiple of any vector width or tile; 3 super-blocks or 7 blocks wide.
-        let cols = type.blockValues == 256 ? 768 : 224
+        let cols = cols ?? (type.blockValues == 256 ? 768 : 224)
         let w = MatmulTests.randomMatrix(type: type, rows: rows, cols: cols, rng: &rng)
         // Blocks of very different magnitudes, and a zero block, as real activations have.
         let x: [Float] = (0 ..< tokens * cols).map { i in
@@ -83,6 +84,18 @@ struct IntegerDecodeTests {
         Self.check(type: type, isa: Int32(RS_ISA_AVX2), levels: 127, tokens: tokens)
     }
 
+    /// The AVX2 int16 kernel decodes the scales of eight blocks at once and, for a product of one
+    /// token, multiplies them with eight activation scales in one vector: rows of whole groups
+    /// and a tail (25 blocks: 3 groups + 1), and 9 or 12 tokens, where a tile of one or four
+    /// tokens follows one of eight (the activation scales are then not contiguous).
+    @Test("AVX2 path, groups of eight blocks", ForcedISA.avx2.trait,
+          arguments: types, [1, 2, 4, 8, 9, 12])
+    func avx2Groups(type: GGMLType, tokens: Int) {
+        let cols = type.blockValues == 256 ? 1024 : 800
+        Self.check(type: type, isa: Int32(RS_ISA_AVX2), levels: 32767, tokens: tokens, cols: cols)
+        Self.check(type: type, isa: Int32(RS_ISA_AVX2), levels: 127, tokens: tokens, cols: cols)
+    }
+
     /// The engine's own dispatch with each path forced: 601 rows (no multiple of a vector, tile
     /// or chunk) run on the pool, whose workers must take the forced path too. AVX-512 has no
     /// integer kernels of its own yet and runs the AVX2 ones.
@@ -105,33 +118,36 @@ struct IntegerDecodeTests {
     @Test("AVX2 integer kernels equal the scalar definition", ForcedISA.avx2.trait, arguments: types, [Int32(127), Int32(32767)])
     func avx2EqualsScalar(type: GGMLType, levels: Int32) {
         var rng = SeededGenerator(seed: UInt64(type.rawValue) * 31 + UInt64(levels))
-        let rows = 29, cols = type.blockValues == 256 ? 512 : 160
-        let w = MatmulTests.randomMatrix(type: type, rows: rows, cols: cols, rng: &rng)
-        for tokens in [1, 3, 4, 6] {
-            let x: [Float] = (0 ..< tokens * cols).map { i in (rng.nextUnit() * 2 - 1) * Float(1 << ((i / 32) % 5)) }
-            var out: [[Float]] = []
-            var magnitude = [Double](repeating: 0, count: tokens * rows)
-            w.withUnsafeBytes { wb in
-                let m = WeightMatrix(type: type, data: wb.baseAddress!, rows: rows, cols: cols)
-                var deq = [Float](repeating: 0, count: cols)
-                for r in 0 ..< rows {
-                    deq.withUnsafeMutableBufferPointer { m.dequantizeRow(r, into: $0.baseAddress!) }
-                    for t in 0 ..< tokens { magnitude[t * rows + r] = (0 ..< cols).reduce(0) { $0 + abs(Double(deq[$1]) * Double(x[t * cols + $1])) } }
-                }
-                for isa in [Int32(RS_ISA_SCALAR), Int32(RS_ISA_AVX2)] {
-                    var y = [Float](repeating: 0, count: tokens * rows)
-                    x.withUnsafeBufferPointer { xb in
-                        y.withUnsafeMutableBufferPointer { yb in
-                            var job = rs_matmul_job(type: Int32(type.rawValue), w: wb.baseAddress, row_bytes: Int64(m.rowBytes), rows: Int64(rows),
-                                                    y: yb.baseAddress, ldy: Int64(rows), accumulate: 0)
-                            #expect(rs_gemv_int_path(&job, xb.baseAddress, Int64(cols), Int64(cols), Int64(tokens), isa, levels) == 0)
-                        }
+        // 160 columns: blocks one at a time; 800: three groups of eight and one more.
+        for cols in type.blockValues == 256 ? [512, 1024] : [160, 800] {
+            let rows = 29
+            let w = MatmulTests.randomMatrix(type: type, rows: rows, cols: cols, rng: &rng)
+            for tokens in [1, 3, 4, 6, 9] {
+                let x: [Float] = (0 ..< tokens * cols).map { i in (rng.nextUnit() * 2 - 1) * Float(1 << ((i / 32) % 5)) }
+                var out: [[Float]] = []
+                var magnitude = [Double](repeating: 0, count: tokens * rows)
+                w.withUnsafeBytes { wb in
+                    let m = WeightMatrix(type: type, data: wb.baseAddress!, rows: rows, cols: cols)
+                    var deq = [Float](repeating: 0, count: cols)
+                    for r in 0 ..< rows {
+                        deq.withUnsafeMutableBufferPointer { m.dequantizeRow(r, into: $0.baseAddress!) }
+                        for t in 0 ..< tokens { magnitude[t * rows + r] = (0 ..< cols).reduce(0) { $0 + abs(Double(deq[$1]) * Double(x[t * cols + $1])) } }
                     }
-                    out.append(y)
+                    for isa in [Int32(RS_ISA_SCALAR), Int32(RS_ISA_AVX2)] {
+                        var y = [Float](repeating: 0, count: tokens * rows)
+                        x.withUnsafeBufferPointer { xb in
+                            y.withUnsafeMutableBufferPointer { yb in
+                                var job = rs_matmul_job(type: Int32(type.rawValue), w: wb.baseAddress, row_bytes: Int64(m.rowBytes), rows: Int64(rows),
+                                                        y: yb.baseAddress, ldy: Int64(rows), accumulate: 0)
+                                #expect(rs_gemv_int_path(&job, xb.baseAddress, Int64(cols), Int64(cols), Int64(tokens), isa, levels) == 0)
+                            }
+                        }
+                        out.append(y)
+                    }
                 }
+                let worst = (0 ..< tokens * rows).map { abs(Double(out[0][$0]) - Double(out[1][$0])) / (2e-6 * magnitude[$0] + 1e-6) }.max()!
+                #expect(worst <= 1, "\(type) levels \(levels) \(tokens) tokens, \(cols) columns: AVX2 is \(worst)x the rounding bound from the scalar result")
             }
-            let worst = (0 ..< tokens * rows).map { abs(Double(out[0][$0]) - Double(out[1][$0])) / (2e-6 * magnitude[$0] + 1e-6) }.max()!
-            #expect(worst <= 1, "\(type) levels \(levels) \(tokens) tokens: AVX2 is \(worst)x the rounding bound from the scalar result")
         }
     }
 
