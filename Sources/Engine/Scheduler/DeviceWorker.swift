@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Profiler
 
 /// The device thread: runs each batch's forward pass and sampling, one at a time, in the order
@@ -54,25 +55,53 @@ final class DeviceWorker: @unchecked Sendable {
         finished.wait()
     }
 
+    /// A finished batch not handed back yet: the next batch's first kernel posts it.
+    private var held: DeviceBatch?
+
     private func run() {
         activations.install()
         nextn?.attach()
-        while let b = inbox.pop() {
+        var next = inbox.pop()
+        while let b = next {
             execute(b)
-            guard let nextn else {
+            // nextn: what the MTP layer needs to extend over a verification's accepted
+            // positions, taken before the batch goes back to the host.
+            nextn?.noteVerified(b)
+            let id = b.id, n = b.seqs.count  // the batch is the host's once handed back
+            // With overlap the next batch is usually queued already. It starts first, and this
+            // one goes back from inside its first parallel region: the host wakes then, and when
+            // it takes this core (2 cores, 3 busy threads) the pool's workers carry on with the
+            // region, where between batches the device would sit idle until the host is done.
+            if let queued = inbox.tryPop() {
+                held = b
+                rs_pool_defer({ ctx in
+                    let w = Unmanaged<DeviceWorker>.fromOpaque(ctx!).takeUnretainedValue()
+                    if let b = w.held {
+                        w.held = nil
+                        w.outbox.push(b)
+                    }
+                }, Unmanaged.passUnretained(self).toOpaque())
+                // (A verification is collected before the next step is built, so nothing is
+                // queued after one; were it so, the extension still runs before that batch.)
+                extendVerified(id, sequences: n)
+                next = queued
+            } else {
                 outbox.push(b)
-                continue
+                // The MTP layer over the accepted positions runs while the host processes the
+                // results and builds the next step.
+                extendVerified(id, sequences: n)
+                next = inbox.pop()
             }
-            // The MTP layer over a verification's accepted positions runs while the host
-            // processes the results (the batch is the host's once pushed).
-            let id = b.id, n = b.seqs.count
-            nextn.noteVerified(b)
-            outbox.push(b)
-            recorder.begin(.device, .draft, batch: id, sequences: n)
-            if nextn.extendVerified(cache: cache) { recorder.end(.device, .draft, batch: id, sequences: n) }
         }
+        rs_pool_run_deferred()
         nextn?.detach()
         finished.signal()
+    }
+
+    private func extendVerified(_ id: UInt32, sequences n: Int) {
+        guard let nextn else { return }
+        recorder.begin(.device, .draft, batch: id, sequences: n)
+        if nextn.extendVerified(cache: cache) { recorder.end(.device, .draft, batch: id, sequences: n) }
     }
 
     private func execute(_ b: DeviceBatch) {
@@ -89,6 +118,7 @@ final class DeviceWorker: @unchecked Sendable {
         let logits = model.forward(b.forward, cache: cache)
         nextn?.keepHidden(b)
         recorder.end(.device, .forward, batch: b.id, tokens: b.newTokens, sequences: b.seqs.count)
+        rs_pool_run_deferred()  // the previous batch, if the forward issued no kernel
         if let moe, recorder.enabled {
             moe.drainExpertCounts { layer, expert, tokens in
                 recorder.count(.device, .expertTokens, Int(tokens), a: layer, b: expert)
