@@ -9,6 +9,12 @@
  * once per row. The tile below keeps 4 weight rows x 4 activation rows of accumulators in
  * registers: each block of weights is decoded once for 4 activation rows, and each activation
  * vector is loaded once for 4 weight rows, so the loop is bound by the multiply-adds.
+ *
+ * Below AVX-512 the tile is not built; each expert's rows go through the kernels a dense product
+ * of that many tokens takes (the integer or fp32 matrix-vector kernels, or dequantized panels and
+ * sgemm for a large group), still with all of a step's experts in one parallel region: at a
+ * decode step's 8 experts of 3 small matrices each, a region per matrix costs more in wake-ups
+ * and serial tails than the products themselves.
  */
 #include <stdatomic.h>
 
@@ -35,13 +41,16 @@ typedef struct {
     int64_t ngroups;
     const float *x;
     int64_t ldx, cols;
+    int isa;
+    int int_acts; /* below AVX-512: qa holds every row of x quantized, for the integer kernels */
+    rs_qacts qa;
     int64_t chunk_end[MAX_JOBS]; /* cumulative chunks per group over the jobs */
     _Atomic int64_t next;
 } grouped_ctx;
 
 int rs_grouped_supported(int type, int64_t cols) {
 #if RS_X86
-    if (!rs_have_avx512() || cols % 32 != 0) return 0;
+    if (rs_isa() < RS_ISA_AVX2 || cols % 32 != 0) return 0;
     switch (type) {
     case RS_TYPE_BF16: case RS_TYPE_F16: case RS_TYPE_F32:
     case RS_TYPE_Q8_0: case RS_TYPE_Q5_0: case RS_TYPE_Q4_0: case RS_TYPE_Q4_1: return 1;
@@ -188,6 +197,30 @@ DEFINE_GROUPED_RANGE(RS_TYPE_Q6_K, grouped_q6_k)
 DEFINE_GROUPED_RANGE(RS_TYPE_Q4_0, grouped_q4_0)
 DEFINE_GROUPED_RANGE(RS_TYPE_Q4_1, grouped_q4_1)
 
+/* Weight rows [r0, r1) of one expert against its M rows of x (from row f), below AVX-512. */
+static void rows_below_avx512(const grouped_ctx *c, const rs_grouped_job *j, const uint8_t *w, int64_t f,
+                              int64_t M, int64_t r0, int64_t r1) {
+    const rs_matmul_job mj = {j->type, w, j->row_bytes, j->rows, j->y + f * j->ldy, j->ldy, j->accumulate};
+    const float *x = c->x + f * c->ldx;
+    const int integer = c->int_acts && rs_int_supported(j->type, c->cols);
+    if (integer && M <= rs_matmul_int_gemv_max_tokens()) {
+        /* Rows f ..< f + M of the quantized rows: the per-block floats stay strided by qa.T. */
+        rs_qacts v = c->qa;
+        if (v.q16) v.q16 += f * c->cols;
+        if (v.q8) v.q8 += f * c->cols;
+        v.d += f;
+        v.qsum += f;
+        v.qlo += f;
+        v.qhi += f;
+        if (v.q8) rs_gemv_int8_avx2(&mj, &v, M, r0, r1);
+        else rs_gemv_int_avx2(&mj, &v, M, r0, r1);
+    } else if (M > (integer ? rs_matmul_int_gemv_max_tokens() : rs_matmul_gemv_max_tokens()) && rs_blas_available()) {
+        rs_gemm_panel(&mj, x, c->ldx, c->cols, M, r0, r1);
+    } else {
+        rs_gemv_rows(&mj, x, c->ldx, c->cols, M, r0, r1);
+    }
+}
+
 static void grouped_task(void *p, int ith, int nth) {
     (void)ith;
     (void)nth;
@@ -207,6 +240,10 @@ static void grouped_task(void *p, int ith, int nth) {
         const uint8_t *w = (const uint8_t *)j->w[c->experts[g]];
         const float *x = c->x + f * c->ldx;
         float *y = j->y + f * j->ldy;
+        if (c->isa < RS_ISA_AVX512) {
+            rows_below_avx512(c, j, w, f, M, r0, r1);
+            continue;
+        }
         if (M <= GEMV_MAX_ROWS) {
             const rs_matmul_job mj = {j->type, w, j->row_bytes, j->rows, y, j->ldy, j->accumulate};
             rs_gemv_rows(&mj, x, c->ldx, c->cols, M, r0, r1);
@@ -250,6 +287,21 @@ void rs_grouped_matmul(const rs_grouped_job *jobs, int njobs, const int32_t *exp
     c.x = x;
     c.ldx = ldx;
     c.cols = cols;
+    c.isa = rs_isa();
+    c.int_acts = 0;
+    /* Quantized once on the issuing thread, as a dense product does: every chunk reads them. */
+    const int acts = rs_thread_activations();
+    if (c.isa == RS_ISA_AVX2 && acts != RS_ACTS_FP32) {
+        int int_types = 0;
+        for (int i = 0; i < njobs; i++) int_types |= rs_int_supported(jobs[i].type, cols);
+        int64_t end = 0;
+        for (int64_t g = 0; g < ngroups; g++)
+            if (first[g] + count[g] > end) end = first[g] + count[g];
+        if (int_types) {
+            c.qa = rs_quantize_acts(x, ldx, cols, end, acts == RS_ACTS_INT8 ? 127 : 32767, c.isa);
+            c.int_acts = c.qa.d != NULL;
+        }
+    }
     int64_t chunks = 0, rows = 0, work = 0;
     for (int i = 0; i < njobs; i++) {
         chunks += (jobs[i].rows + CHUNK_ROWS - 1) / CHUNK_ROWS;

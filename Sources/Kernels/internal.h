@@ -33,6 +33,11 @@ void rs_sgemm_nt(int m, int n, int k, const float *a, int lda, const float *b, i
 void rs_gemv_rows(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T,
                   int64_t r0, int64_t r1);
 
+/* Rows [r0, r1) of y = x W^T for T tokens: the rows dequantized into a panel, then sgemm
+ * (matmul.c; only when rs_blas_available()). */
+void rs_gemm_panel(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T, int64_t r0,
+                   int64_t r1);
+
 /* Activations quantized for the integer matrix-vector kernels: per token and per block of 32
  * values, integers q[32] with x ~= d * q, either int16 (q16, levels 32767) or int8 (q8, levels
  * 127), and the block's quantized sums: qsum = d * sum(q) and, for Q6_K's two scales per block,
