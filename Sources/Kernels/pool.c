@@ -60,6 +60,23 @@ static _Atomic uint64_t st_region_ns, st_wait_ns, st_serial_ns;
 
 static inline void tally(_Atomic uint64_t *c, uint64_t v) { atomic_fetch_add_explicit(c, v, memory_order_relaxed); }
 
+/* rs_pool_defer's call, per issuing thread. */
+static _Thread_local rs_deferred_fn deferred_fn;
+static _Thread_local void *deferred_ctx;
+
+void rs_pool_defer(rs_deferred_fn fn, void *ctx) {
+    rs_pool_run_deferred();
+    deferred_fn = fn;
+    deferred_ctx = ctx;
+}
+
+void rs_pool_run_deferred(void) {
+    rs_deferred_fn fn = deferred_fn;
+    if (!fn) return;
+    deferred_fn = NULL;
+    fn(deferred_ctx);
+}
+
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 static int pool_threads = 0;
 static int pool_requested = 0;
@@ -196,6 +213,7 @@ int rs_pool_size(void) {
 void rs_parallel(rs_task_fn fn, void *ctx) {
     rs_pool_start(0);
     if (pool_threads == 1) {
+        rs_pool_run_deferred();
         const int64_t start = now_ns();
         fn(ctx, 0, 1);
         tally(&st_regions, 1);
@@ -205,6 +223,7 @@ void rs_parallel(rs_task_fn fn, void *ctx) {
     pthread_mutex_lock(&issue_mutex);
     const int64_t start = now_ns();
     if (serial_until != 0 && start < serial_until) {
+        rs_pool_run_deferred();
         fn(ctx, 0, 1);
         tally(&st_serial_backoff, 1);
         tally(&st_serial_ns, (uint64_t)(now_ns() - start));
@@ -219,6 +238,9 @@ void rs_parallel(rs_task_fn fn, void *ctx) {
     atomic_store_explicit(&seats, pool_threads - 1, memory_order_release);
     atomic_fetch_add_explicit(&generation, 1, memory_order_seq_cst);
     if (atomic_load_explicit(&sleepers, memory_order_seq_cst) > 0) wake_all(&generation);
+    /* Here, with the workers on the region's work, a thread this call wakes that takes the
+     * issuer's core costs the region only the issuer's share. */
+    rs_pool_run_deferred();
     fn(ctx, 0, pool_threads);
     const int64_t own_done = now_ns();
     const int late = atomic_exchange_explicit(&seats, 0, memory_order_acq_rel);
@@ -256,6 +278,7 @@ void rs_run_serial(rs_task_fn fn, void *ctx) {
     /* Still one issuer at a time: kernels call single-threaded OpenBLAS, whose buffer pool is
      * sized for the pool's threads, not for every thread that might run a model. */
     pthread_mutex_lock(&issue_mutex);
+    rs_pool_run_deferred();
     const int64_t start = now_ns();
     fn(ctx, 0, 1);
     tally(&st_serial_small, 1);

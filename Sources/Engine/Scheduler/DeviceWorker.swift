@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Profiler
 
 /// The device thread: runs each batch's forward pass and sampling, one at a time, in the order
@@ -54,13 +55,35 @@ final class DeviceWorker: @unchecked Sendable {
         finished.wait()
     }
 
+    /// A finished batch not handed back yet: the next batch's first kernel posts it.
+    private var held: DeviceBatch?
+
     private func run() {
         activations.install()
         nextn?.attach()
-        while let b = inbox.pop() {
+        var next = inbox.pop()
+        while let b = next {
             execute(b)
-            outbox.push(b)
+            // With overlap the next batch is usually queued already. It starts first, and this
+            // one goes back from inside its first parallel region: the host wakes then, and when
+            // it takes this core (2 cores, 3 busy threads) the pool's workers carry on with the
+            // region, where between batches the device would sit idle until the host is done.
+            if let queued = inbox.tryPop() {
+                held = b
+                rs_pool_defer({ ctx in
+                    let w = Unmanaged<DeviceWorker>.fromOpaque(ctx!).takeUnretainedValue()
+                    if let b = w.held {
+                        w.held = nil
+                        w.outbox.push(b)
+                    }
+                }, Unmanaged.passUnretained(self).toOpaque())
+                next = queued
+            } else {
+                outbox.push(b)
+                next = inbox.pop()
+            }
         }
+        rs_pool_run_deferred()
         nextn?.detach()
         finished.signal()
     }
@@ -78,6 +101,7 @@ final class DeviceWorker: @unchecked Sendable {
         recorder.begin(.device, .forward, batch: b.id, tokens: b.newTokens, sequences: b.seqs.count)
         let logits = model.forward(b.forward, cache: cache)
         recorder.end(.device, .forward, batch: b.id, tokens: b.newTokens, sequences: b.seqs.count)
+        rs_pool_run_deferred()  // the previous batch, if the forward issued no kernel
         if let moe, recorder.enabled {
             moe.drainExpertCounts { layer, expert, tokens in
                 recorder.count(.device, .expertTokens, Int(tokens), a: layer, b: expert)

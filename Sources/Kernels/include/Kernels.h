@@ -47,6 +47,15 @@ typedef void (*rs_task_fn)(void *ctx, int ith, int nth);
  * not joined by the time the caller returns from it is left out, and on an oversubscribed
  * machine the caller may run it alone as fn(ctx, 0, 1). */
 void rs_parallel(rs_task_fn fn, void *ctx);
+/* fn(ctx) runs once, on the calling thread, at its next kernel: in the next rs_parallel just
+ * after the workers were told to start (so a thread it wakes that takes this core delays only
+ * this thread's share of the region), or at the start of the next rs_run_serial, or at
+ * rs_pool_run_deferred, whichever comes first (a second defer runs the first one at once).
+ * fn must not issue kernels. */
+typedef void (*rs_deferred_fn)(void *ctx);
+void rs_pool_defer(rs_deferred_fn fn, void *ctx);
+/* Runs the calling thread's deferred call now if it has not run yet. */
+void rs_pool_run_deferred(void);
 /* Runs fn(ctx, 0, 1) on the calling thread, one issuer at a time like rs_parallel. */
 void rs_run_serial(rs_task_fn fn, void *ctx);
 
