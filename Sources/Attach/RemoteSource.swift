@@ -203,13 +203,15 @@ public final class RemoteSource: CockpitSource, @unchecked Sendable {
 
     /// Scrapes `/metrics` every second (SGLang-JAX: `/get_server_info`, since its metrics carry
     /// no scheduler figures). A server without metrics (404) is watched through its other
-    /// endpoints; broken text keeps what parsed and says how many lines did not.
+    /// endpoints; broken text keeps what parsed and says how many lines did not. llama-server's
+    /// throughput comes from `/slots` while it answers (`LlamaSlots` says why).
     private func scrapeLoop(kind: ServerKind) async throws {
         var last: (ServerFigures, ContinuousClock.Instant)?
+        var slots = SlotRate(asking: kind == .llamacpp)
         while !Task.isCancelled {
             var note = "connected"
             do {
-                let f: ServerFigures
+                var f: ServerFigures
                 let now = ContinuousClock.now
                 if kind == .sglangJAX {
                     f = ServerFigures(info: try await client.serverInfo())
@@ -219,6 +221,7 @@ public final class RemoteSource: CockpitSource, @unchecked Sendable {
                     if !scrape.badLines.isEmpty { note = "/metrics: \(scrape.badLines.count) malformed lines skipped" }
                     if scrape.samples.isEmpty { note = "/metrics has no samples" }
                 }
+                if let rate = await slots.poll(client) { f.throughput = rate }
                 last = (f, now)
                 var parts: [String] = []
                 if let r = f.running { parts.append("\(Int(r)) running") }
@@ -238,6 +241,38 @@ public final class RemoteSource: CockpitSource, @unchecked Sendable {
             }
             setState(note)
             try await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Generated tokens per second from llama-server's `/slots`, over the polls of the last five
+    /// seconds (a loaded server may add a token per slot only every few polls); stops asking when
+    /// the server does not answer it (`--no-slots`, or an older server).
+    private struct SlotRate {
+        var asking: Bool
+        var last: LlamaSlots?
+        /// (when, tokens generated since the first poll) per poll, the oldest kept as the base.
+        var history: [(ContinuousClock.Instant, Int)] = []
+
+        mutating func poll(_ client: RemoteClient) async -> Double? {
+            guard asking else { return nil }
+            do {
+                let s = try await client.llamaSlots()
+                let now = ContinuousClock.now
+                defer { last = s }
+                let total = (history.last?.1 ?? 0) + (last.map { s.generated(since: $0) } ?? 0)
+                history.append((now, total))
+                while history.count > 2, RemoteClient.seconds(now - history[1].0) >= 5 { history.removeFirst() }
+                guard history.count > 1 else { return nil }
+                let dt = RemoteClient.seconds(now - history[0].0)
+                return dt > 0 ? Double(total - history[0].1) / dt : nil
+            } catch RemoteError.status(let code, _) where code != 503 {
+                asking = false
+                return nil
+            } catch {
+                last = nil
+                history = []
+                return nil
+            }
         }
     }
 

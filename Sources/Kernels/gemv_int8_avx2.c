@@ -39,6 +39,7 @@ RS_AVX2 __attribute__((always_inline)) static inline void tile(const int type, c
         __m256 offv = _mm256_setzero_ps();
         float off1 = 0;
         for (int64_t b = 0; b < nb; b++) {
+            _mm_prefetch((const char *)row + block_offset(type, b) + PREFETCH_AHEAD, _MM_HINT_T0);
             float s0, s1, c;
             const __m256i u = decode_u8(type, row, b, &s0, &s1, &c);
             const __m256i ax = type == RS_TYPE_Q8_0 ? _mm256_sign_epi8(u, u) : u;

@@ -88,6 +88,7 @@ RS_AVX2 __attribute__((always_inline)) static inline void tile(const int type, c
             }
             for (int k = 0; k < 8; k++) {
                 const int64_t b = g * 8 + k;
+                _mm_prefetch((const char *)row + block_offset(type, b) + PREFETCH_AHEAD, _MM_HINT_T0);
                 __m256i lo, hi;
                 float u0, u1, uo; /* unused: the compiler drops their decoding */
                 decode_i16(type, row, b, &lo, &hi, &u0, &u1, &uo);
@@ -106,6 +107,7 @@ RS_AVX2 __attribute__((always_inline)) static inline void tile(const int type, c
         }
         float off1 = 0;
         for (int64_t b = ng * 8; b < nb; b++) {
+            _mm_prefetch((const char *)row + block_offset(type, b) + PREFETCH_AHEAD, _MM_HINT_T0);
             __m256i lo, hi;
             float s0, s1, off;
             decode_i16(type, row, b, &lo, &hi, &s0, &s1, &off);

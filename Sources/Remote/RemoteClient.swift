@@ -84,6 +84,14 @@ public final class RemoteClient: Sendable {
         return data.compactMap { $0["id"] as? String }
     }
 
+    /// `GET /slots` of llama-server.
+    public func llamaSlots() async throws -> LlamaSlots {
+        guard let slots = LlamaSlots(text: try await get("/slots")) else {
+            throw RemoteError.malformed("/slots is not llama-server's slot list")
+        }
+        return slots
+    }
+
     /// `GET /get_server_info` of SGLang or SGLang-JAX.
     public func serverInfo() async throws -> SGLangServerInfo {
         guard let info = SGLangServerInfo(text: try await get("/get_server_info")) else {
