@@ -37,20 +37,82 @@ RS_AVX2 static inline float hsum8(__m256 v) {
         }                                                                                           \
     }
 
-/* The scales of a block: one token's from the group's e0/e1 (lane k), several tokens' from the
- * block's sd0/sd1 (lane t). */
-#define E0_1(t) _mm256_broadcast_ss(e0 + k)
-#define E1_1(t) _mm256_broadcast_ss(e1 + k)
+/* The scales of a block for several tokens: lane t of the block's sd0/sd1. */
 #define E0_T(t) _mm256_broadcast_ss(sd0 + t)
 #define E1_T(t) _mm256_broadcast_ss(sd1 + t)
 
+/* One token, one row, with two accumulators (even and odd blocks): on Zen 4 a single FMA chain's
+ * latency (4 cycles a block) bounded this loop, 1.24x slower. The blocks go in groups of eight
+ * as in tile(), whose scales are decoded at once. */
+RS_AVX2 __attribute__((always_inline)) static inline float row_one(const int type, const uint8_t *row,
+                                                                    const rs_qacts *a) {
+    const int64_t nb = a->cols / 32, ng = type == RS_TYPE_Q8_0 ? 0 : nb / 8;
+    const int two_scales = type == RS_TYPE_Q6_K;
+    const int has_off = type == RS_TYPE_Q4_1 || type == RS_TYPE_Q4_K || type == RS_TYPE_Q5_K;
+    const int16_t *q16 = a->q16;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), offv = _mm256_setzero_ps();
+    for (int64_t g = 0; g < ng; g++) {
+        __m256 s0v, s1v, offw;
+        scales8_i16(type, row, g * 8, &s0v, &s1v, &offw);
+        float e0[8], e1[8];
+        const __m256 dv = _mm256_loadu_ps(a->d + g * 8);
+        _mm256_storeu_ps(e0, _mm256_mul_ps(s0v, dv));
+        if (two_scales) _mm256_storeu_ps(e1, _mm256_mul_ps(s1v, dv));
+        if (has_off) offv = _mm256_fmadd_ps(offw, _mm256_loadu_ps(a->qsum + g * 8), offv);
+        for (int k = 0; k < 8; k += 2) {
+            const int64_t b = g * 8 + k;
+            _mm_prefetch((const char *)row + block_offset(type, b) + PREFETCH_AHEAD, _MM_HINT_T0);
+            __m256i lo0, hi0, lo1, hi1;
+            float u0, u1, uo; /* unused: the compiler drops their decoding */
+            decode_i16(type, row, b, &lo0, &hi0, &u0, &u1, &uo);
+            decode_i16(type, row, b + 1, &lo1, &hi1, &u0, &u1, &uo);
+            const __m256i *q = (const __m256i *)(q16 + b * 32);
+            const __m256i p0 = _mm256_madd_epi16(lo0, _mm256_loadu_si256(q));
+            const __m256i p1 = _mm256_madd_epi16(hi0, _mm256_loadu_si256(q + 1));
+            const __m256i p2 = _mm256_madd_epi16(lo1, _mm256_loadu_si256(q + 2));
+            const __m256i p3 = _mm256_madd_epi16(hi1, _mm256_loadu_si256(q + 3));
+            if (two_scales) {
+                acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_broadcast_ss(e0 + k), acc0);
+                acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_broadcast_ss(e1 + k), acc1);
+                acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p2), _mm256_broadcast_ss(e0 + k + 1), acc0);
+                acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p3), _mm256_broadcast_ss(e1 + k + 1), acc1);
+            } else {
+                acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(p0, p1)), _mm256_broadcast_ss(e0 + k), acc0);
+                acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(p2, p3)), _mm256_broadcast_ss(e0 + k + 1), acc1);
+            }
+        }
+    }
+    /* Blocks after the last whole group (and all of Q8_0's) take their scales one block at a
+     * time; Q6_K's halves go to the two chains, other types' blocks alternate between them. */
+    float off1 = 0;
+    for (int64_t b = ng * 8; b < nb; b++) {
+        _mm_prefetch((const char *)row + block_offset(type, b) + PREFETCH_AHEAD, _MM_HINT_T0);
+        __m256i lo, hi;
+        float s0, s1, off;
+        decode_i16(type, row, b, &lo, &hi, &s0, &s1, &off);
+        const __m256i *q = (const __m256i *)(q16 + b * 32);
+        const __m256i p0 = _mm256_madd_epi16(lo, _mm256_loadu_si256(q));
+        const __m256i p1 = _mm256_madd_epi16(hi, _mm256_loadu_si256(q + 1));
+        if (two_scales) {
+            acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(s0 * a->d[b]), acc0);
+            acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(s1 * a->d[b]), acc1);
+        } else {
+            const __m256 v = _mm256_cvtepi32_ps(_mm256_add_epi32(p0, p1));
+            if (b & 1) acc1 = _mm256_fmadd_ps(v, _mm256_set1_ps(s0 * a->d[b]), acc1);
+            else acc0 = _mm256_fmadd_ps(v, _mm256_set1_ps(s0 * a->d[b]), acc0);
+        }
+        if (has_off) off1 += off * a->qsum[b];
+    }
+    return hsum8(_mm256_add_ps(_mm256_add_ps(acc0, acc1), offv)) + off1;
+}
+
 /* Rows [r0, r1) for tokens t0 ..< t0 + T, T <= 8. The blocks go in groups of eight whose scales
  * and offsets are decoded at once (scales8_i16): per block only the integers are decoded on the
- * vector ports, which bound these loops (more accumulators, against the FMA latency, gained
- * 0-5 %). One token multiplies its eight activation scales with the eight weight scales in one
- * vector product and adds the eight offsets with one FMA; more tokens take theirs per block
- * from one vector over the tile's tokens (lane t: token t0 + t). Blocks after the last whole
- * group take the scales from decode_i16 one at a time. */
+ * vector ports, which bound these loops. Each token takes its scales per block from one vector
+ * over the tile's tokens (lane t: token t0 + t). Blocks after the last whole group take the
+ * scales from decode_i16 one at a time. One token alone (decode of one stream) goes to
+ * row_one(), which multiplies its eight activation scales with the eight weight scales in one
+ * vector product and adds the eight offsets with one FMA. */
 RS_AVX2 __attribute__((always_inline)) static inline void tile(const int type, const rs_matmul_job *j,
                                                                 const rs_qacts *a, int64_t t0, const int T,
                                                                 int64_t r0, int64_t r1) {
@@ -61,9 +123,14 @@ RS_AVX2 __attribute__((always_inline)) static inline void tile(const int type, c
     const int has_off = type == RS_TYPE_Q4_1 || type == RS_TYPE_Q4_K || type == RS_TYPE_Q5_K;
     const int16_t *q16 = a->q16 + t0 * a->cols;
     const float *dx = a->d + t0, *qsum = a->qsum + t0;
-    /* One token in all (ld = 1): a group's eight activation scales and sums are contiguous. A
-     * tile of one after tiles of eight (9 tokens) takes the general path. */
-    const int one = T == 1 && ld == 1;
+    if (T == 1 && ld == 1) {
+        for (int64_t r = r0; r < r1; r++) {
+            const float v = row_one(type, (const uint8_t *)j->w + r * j->row_bytes, a);
+            float *p = j->y + t0 * j->ldy + r;
+            *p = j->accumulate ? *p + v : v;
+        }
+        return;
+    }
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *row = (const uint8_t *)j->w + r * j->row_bytes;
         __m256 acc[8];
@@ -73,36 +140,22 @@ RS_AVX2 __attribute__((always_inline)) static inline void tile(const int type, c
             __m256 s0v, s1v, offw;
             scales8_i16(type, row, g * 8, &s0v, &s1v, &offw);
             float e0[8], e1[8], ow[8];
-            if (one) {
-                const __m256 dv = _mm256_loadu_ps(dx + g * 8);
-                _mm256_storeu_ps(e0, _mm256_mul_ps(s0v, dv));
-                if (two_scales) _mm256_storeu_ps(e1, _mm256_mul_ps(s1v, dv));
-                if (has_off) offv = _mm256_fmadd_ps(offw, _mm256_loadu_ps(qsum + g * 8), offv);
-                /* Each block's scale is then broadcast from memory, a load, not kept in a register
-                 * and taken out with shuffles on the busy vector ports. */
-                __asm__ volatile("" ::: "memory");
-            } else {
-                _mm256_storeu_ps(e0, s0v);
-                if (two_scales) _mm256_storeu_ps(e1, s1v);
-                if (has_off) _mm256_storeu_ps(ow, offw);
-            }
+            _mm256_storeu_ps(e0, s0v);
+            if (two_scales) _mm256_storeu_ps(e1, s1v);
+            if (has_off) _mm256_storeu_ps(ow, offw);
             for (int k = 0; k < 8; k++) {
                 const int64_t b = g * 8 + k;
                 _mm_prefetch((const char *)row + block_offset(type, b) + PREFETCH_AHEAD, _MM_HINT_T0);
                 __m256i lo, hi;
                 float u0, u1, uo; /* unused: the compiler drops their decoding */
                 decode_i16(type, row, b, &lo, &hi, &u0, &u1, &uo);
-                if (one) {
-                    BLOCK_PRODUCTS(acc, lo, hi, q16 + b * 32, E0_1, E1_1)
-                } else {
-                    const int64_t i = b * ld;
-                    const __m256 dv = _mm256_loadu_ps(dx + i);
-                    float sd0[8], sd1[8];
-                    _mm256_storeu_ps(sd0, _mm256_mul_ps(dv, _mm256_broadcast_ss(e0 + k)));
-                    if (two_scales) _mm256_storeu_ps(sd1, _mm256_mul_ps(dv, _mm256_broadcast_ss(e1 + k)));
-                    if (has_off) offv = _mm256_fmadd_ps(_mm256_broadcast_ss(ow + k), _mm256_loadu_ps(qsum + i), offv);
-                    BLOCK_PRODUCTS(acc, lo, hi, q16 + b * 32, E0_T, E1_T)
-                }
+                const int64_t i = b * ld;
+                const __m256 dv = _mm256_loadu_ps(dx + i);
+                float sd0[8], sd1[8];
+                _mm256_storeu_ps(sd0, _mm256_mul_ps(dv, _mm256_broadcast_ss(e0 + k)));
+                if (two_scales) _mm256_storeu_ps(sd1, _mm256_mul_ps(dv, _mm256_broadcast_ss(e1 + k)));
+                if (has_off) offv = _mm256_fmadd_ps(_mm256_broadcast_ss(ow + k), _mm256_loadu_ps(qsum + i), offv);
+                BLOCK_PRODUCTS(acc, lo, hi, q16 + b * 32, E0_T, E1_T)
             }
         }
         float off1 = 0;
@@ -128,8 +181,7 @@ RS_AVX2 __attribute__((always_inline)) static inline void tile(const int type, c
         float offs[8];
         _mm256_storeu_ps(offs, offv);
         for (int t = 0; t < T; t++) {
-            /* One token's offsets are the eight lanes of offv, otherwise token t's are lane t. */
-            const float v = hsum8(acc[t]) + (one ? hsum8(offv) : offs[t]) + off1;
+            const float v = hsum8(acc[t]) + offs[t] + off1;
             float *p = j->y + (t0 + t) * j->ldy + r;
             *p = j->accumulate ? *p + v : v;
         }
