@@ -155,6 +155,16 @@ RS_AVX512 __attribute__((always_inline)) static inline void attend_nv(const rs_a
             k[jj] = a->k_cache + row;
             v[jj] = a->v_cache + row;
         }
+        /* The next block's rows, while this one computes: its slots are scattered over pages, so
+         * the hardware prefetcher does not see them coming. */
+        const int n2 = end - (j0 + KV_BLOCK) < KV_BLOCK ? end - (j0 + KV_BLOCK) : KV_BLOCK;
+        for (int jj = 0; jj < n2; jj++) {
+            const int64_t row = (int64_t)slots[j0 + KV_BLOCK + jj] * a->kv_stride + (int64_t)g * hd;
+            for (int x = 0; x < NV; x++) {
+                _mm_prefetch((const char *)(a->k_cache + row + 16 * x), _MM_HINT_T0);
+                _mm_prefetch((const char *)(a->v_cache + row + 16 * x), _MM_HINT_T0);
+            }
+        }
         for (int i = 0; i < G; i++) {
             scores_nv(a->q + (int64_t)t * a->ldq + (int64_t)(g * G + i) * hd, k, n, a->scale, s, NV);
             if (a->softcap > 0) softcap_scores(s, n, a->softcap);

@@ -11,6 +11,8 @@
 #define RS_X86 1
 #define RS_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")))
 #define RS_AVX2 __attribute__((target("avx2,fma,f16c")))
+/* AVX-512 VNNI's dot products on 256-bit vectors (EVEX encoded, hence avx512vl). */
+#define RS_AVX512_VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 #else
 #define RS_X86 0
 #endif
@@ -67,12 +69,18 @@ rs_qacts rs_reserve_next_acts(int64_t cols, int64_t T, int levels);
 /* Quantizes blocks [b0, b1) of every token of x into a's layout (the levels a was made with). */
 void rs_quantize_acts_blocks(const float *x, int64_t ldx, const rs_qacts *a, int64_t b0, int64_t b1, int isa);
 
-/* Rows [r0, r1) of y = x W^T for T tokens from quantized activations (gemv_int_*.c). */
+/* Rows [r0, r1) of y = x W^T for T tokens from quantized activations (gemv_int_*.c,
+ * gemv_int8_*.c); the VNNI kernels only where rs_int_vnni() says so. */
 void rs_gemv_int_scalar(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1);
 #if RS_X86
 void rs_gemv_int_avx2(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1);
 void rs_gemv_int8_avx2(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1);
+void rs_gemv_int_vnni(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1);
+void rs_gemv_int8_vnni(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1);
 #endif
+/* 1 when the integer kernels of `isa` are the AVX-512 VNNI ones: isa is AVX-512 and the CPU has
+ * AVX-512 VNNI. */
+int rs_int_vnni(int isa);
 
 #if RS_X86
 RS_AVX2 __m256 rs_exp256(__m256 x);

@@ -314,9 +314,16 @@ int rs_int_supported(int type, int64_t cols) {
     }
 }
 
+int rs_int_vnni(int isa) { return isa >= RS_ISA_AVX512 && rs_cpu_features_current()->avx512vnni; }
+
 static void gemv_int_rows(int isa, const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0,
                           int64_t r1) {
 #if RS_X86
+    if (rs_int_vnni(isa)) {
+        if (a->q8) rs_gemv_int8_vnni(j, a, T, r0, r1);
+        else rs_gemv_int_vnni(j, a, T, r0, r1);
+        return;
+    }
     if (isa >= RS_ISA_AVX2) {
         if (a->q8) rs_gemv_int8_avx2(j, a, T, r0, r1);
         else rs_gemv_int_avx2(j, a, T, r0, r1);
@@ -330,7 +337,6 @@ static void gemv_int_rows(int isa, const rs_matmul_job *j, const rs_qacts *a, in
 int rs_gemv_int_path(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T,
                      int isa, int levels) {
     if (!rs_int_supported(j->type, cols) || isa < 0 || isa > rs_cpu_plan_native()->isa || T <= 0) return -1;
-    if (isa > RS_ISA_AVX2) return -1; /* no AVX-512 integer kernels yet */
     if (levels != 127 && levels != 32767) return -1;
     const rs_qacts a = rs_quantize_acts(x, ldx, cols, T, levels, isa);
     if (!a.d) return -1;
@@ -340,9 +346,12 @@ int rs_gemv_int_path(const rs_matmul_job *j, const float *x, int64_t ldx, int64_
 
 const char *rs_gemv_kernel_name(int type, int acts) {
     const int isa = rs_isa();
-    if (acts != RS_ACTS_FP32 && rs_int_supported(type, 256))
-        return isa >= RS_ISA_AVX2 ? (acts == RS_ACTS_INT8 ? "int8-avx2" : "int16-avx2")
-                                  : (acts == RS_ACTS_INT8 ? "int8-scalar" : "int16-scalar");
+    if (acts != RS_ACTS_FP32 && rs_int_supported(type, 256)) {
+        static const char *names[2][3] = {{"int16-scalar", "int16-avx2", "int16-avx512vnni"},
+                                          {"int8-scalar", "int8-avx2", "int8-avx512vnni"}};
+        const int k = rs_int_vnni(isa) ? 2 : isa >= RS_ISA_AVX2 ? 1 : 0;
+        return names[acts == RS_ACTS_INT8][k];
+    }
     return isa >= RS_ISA_AVX512 ? "fp32-avx512" : isa >= RS_ISA_AVX2 ? "fp32-avx2" : "fp32-scalar";
 }
 

@@ -97,8 +97,8 @@ struct IntegerDecodeTests {
     }
 
     /// The engine's own dispatch with each path forced: 601 rows (no multiple of a vector, tile
-    /// or chunk) run on the pool, whose workers must take the forced path too. AVX-512 has no
-    /// integer kernels of its own yet and runs the AVX2 ones.
+    /// or chunk) run on the pool, whose workers must take the forced path too. AVX-512 runs the
+    /// VNNI integer kernels where the CPU has AVX-512 VNNI, the AVX2 ones otherwise.
     @Test("rs_matmul with the path forced: scalar", arguments: types)
     func forcedScalar(type: GGMLType) { Self.forcedMatmul(.scalar, type) }
     @Test("rs_matmul with the path forced: AVX2", ForcedISA.avx2.trait, arguments: types) func forcedAVX2(type: GGMLType) { Self.forcedMatmul(.avx2, type) }
@@ -112,10 +112,10 @@ struct IntegerDecodeTests {
     }
 
     /// Both quantizers give the same integers and every kernel computes W . (d q), so the AVX2
-    /// kernels (int8 through vpmaddubsw, int16 through vpmaddwd) equal the plain-C definition up
-    /// to fp32 summation order: a far tighter bound than the quantization error above, which
+    /// kernels (int8 through vpmaddubsw, int16 through vpmaddwd) and, on a CPU that has them, the
+    /// AVX-512 VNNI ones (vpdpbusd, vpdpwssd) equal the plain-C definition up to fp32 summation order: a far tighter bound than the quantization error above, which
     /// catches a bias or offset taken from the wrong sum, or Q6_K's scales on the wrong half.
-    @Test("AVX2 integer kernels equal the scalar definition", ForcedISA.avx2.trait, arguments: types, [Int32(127), Int32(32767)])
+    @Test("AVX2 and AVX-512 VNNI integer kernels equal the scalar definition", ForcedISA.avx2.trait, arguments: types, [Int32(127), Int32(32767)])
     func avx2EqualsScalar(type: GGMLType, levels: Int32) {
         var rng = SeededGenerator(seed: UInt64(type.rawValue) * 31 + UInt64(levels))
         // 160 columns: blocks one at a time; 800: three groups of eight and one more.
@@ -133,7 +133,7 @@ struct IntegerDecodeTests {
                         deq.withUnsafeMutableBufferPointer { m.dequantizeRow(r, into: $0.baseAddress!) }
                         for t in 0 ..< tokens { magnitude[t * rows + r] = (0 ..< cols).reduce(0) { $0 + abs(Double(deq[$1]) * Double(x[t * cols + $1])) } }
                     }
-                    for isa in [Int32(RS_ISA_SCALAR), Int32(RS_ISA_AVX2)] {
+                    for isa in [Int32(RS_ISA_SCALAR), Int32(RS_ISA_AVX2)] + (Self.native >= RS_ISA_AVX512 ? [Int32(RS_ISA_AVX512)] : []) {
                         var y = [Float](repeating: 0, count: tokens * rows)
                         x.withUnsafeBufferPointer { xb in
                             y.withUnsafeMutableBufferPointer { yb in
@@ -145,8 +145,12 @@ struct IntegerDecodeTests {
                         out.append(y)
                     }
                 }
-                let worst = (0 ..< tokens * rows).map { abs(Double(out[0][$0]) - Double(out[1][$0])) / (2e-6 * magnitude[$0] + 1e-6) }.max()!
-                #expect(worst <= 1, "\(type) levels \(levels) \(tokens) tokens, \(cols) columns: AVX2 is \(worst)x the rounding bound from the scalar result")
+                for k in 1 ..< out.count {
+                    let worst = (0 ..< tokens * rows).map { abs(Double(out[0][$0]) - Double(out[k][$0])) / (2e-6 * magnitude[$0] + 1e-6) }.max()!
+                    #expect(worst <= 1, "\(type) levels \(levels) \(tokens) tokens, \(cols) columns: \(k == 1 ? "AVX2" : "AVX-512 VNNI") is \(worst)x the rounding bound from the scalar result")
+                }
+                // VNNI fuses instructions, not arithmetic: the same integers, the same float sums.
+                if out.count == 3 { #expect(out[1] == out[2], "\(type) levels \(levels) \(tokens) tokens: AVX-512 VNNI differs from AVX2") }
             }
         }
     }

@@ -41,7 +41,8 @@ struct KernelPathTests {
             let seen = Self.isaSeenByPool()
             #expect(!seen.isEmpty && seen.allSatisfy { $0 == isa.rawValue }, "\(seen)")
             let name = String(cString: rs_gemv_kernel_name(Int32(GGMLType.q4_1.rawValue), Int32(RS_ACTS_INT16)))
-            #expect(name == (isa == .scalar ? "int16-scalar" : "int16-avx2"))
+            let vnni = isa == .avx512 && rs_cpu_features_current().pointee.avx512vnni != 0
+            #expect(name == (isa == .scalar ? "int16-scalar" : vnni ? "int16-avx512vnni" : "int16-avx2"))
             if isa != .avx512 { #expect(!String(cString: rs_gemv_kernel_name(Int32(GGMLType.f16.rawValue), Int32(RS_ACTS_FP32))).contains("avx512")) }
         }
         #expect(rs_isa() == before)
