@@ -40,6 +40,14 @@ void rs_gemv_rows(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t c
 void rs_gemm_panel(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T, int64_t r0,
                    int64_t r1);
 
+/* Many tokens through bf16 dot products (gemm_bf16.c): taken when the calling thread turned bf16
+ * panels on, on AVX-512 BF16 CPUs at `isa` AVX-512, for widths that are a multiple of 32. rs_pack_acts_bf16 rounds T rows of x to bf16 into
+ * the calling thread's buffer (valid until its next call; NULL without memory), which
+ * rs_gemm_bf16_panel then reads for rows [r0, r1) of y = x W^T on any thread. */
+int rs_gemm_bf16_available(int isa, int64_t cols);
+const uint32_t *rs_pack_acts_bf16(const float *x, int64_t ldx, int64_t cols, int64_t T);
+void rs_gemm_bf16_panel(const rs_matmul_job *j, const uint32_t *xp, int64_t cols, int64_t T, int64_t r0, int64_t r1);
+
 /* Activations quantized for the integer matrix-vector kernels: per token and per block of 32
  * values, integers q[32] with x ~= d * q, either int16 (q16, levels 32767) or int8 (q8, levels
  * 127), and the block's quantized sums: qsum = d * sum(q) and, for Q6_K's two scales per block,

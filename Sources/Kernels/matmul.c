@@ -47,6 +47,7 @@ typedef struct {
     int int_acts;                /* the matrix-vector path reads qa for the types it supports */
     int isa;
     rs_qacts qa;
+    const uint32_t *xb;          /* the panel path's activations as bf16 pairs, or NULL: sgemm */
     _Atomic int64_t next;
 } matmul_ctx;
 
@@ -361,6 +362,8 @@ static void product_rows(const matmul_ctx *c, const rs_matmul_job *j, int64_t r0
         gemv_int_rows(c->isa, j, &c->qa, c->n_tokens, r0, r1);
     else if (c->gemv)
         rs_gemv_rows(j, c->x, c->ldx, c->cols, c->n_tokens, r0, r1);
+    else if (c->xb)
+        rs_gemm_bf16_panel(j, c->xb, c->cols, c->n_tokens, r0, r1);
     else
         rs_gemm_panel(j, c->x, c->ldx, c->cols, c->n_tokens, r0, r1);
 }
@@ -404,7 +407,12 @@ static void matmul_setup(matmul_ctx *c, const rs_matmul_job *jobs, int njobs, co
     int int_types = 0;
     if (acts != RS_ACTS_FP32)
         for (int i = 0; i < njobs; i++) int_types |= rs_int_supported(jobs[i].type, cols);
-    c->gemv = n_tokens <= (int_types ? int_gemv_max_tokens : gemv_max_tokens) || !rs_blas_available();
+    /* Panels in bf16 unless fp32 activations were asked for (they reproduce an fp32 reference). */
+    const int bf16 = acts != RS_ACTS_FP32 && rs_gemm_bf16_available(c->isa, cols);
+    c->xb = NULL;
+    c->gemv = n_tokens <= (int_types ? int_gemv_max_tokens : gemv_max_tokens) || (!rs_blas_available() && !bf16);
+    if (!c->gemv && bf16) c->xb = rs_pack_acts_bf16(x, ldx, cols, n_tokens);
+    if (!c->gemv && !c->xb && !rs_blas_available()) c->gemv = 1; /* no memory for the pairs, no BLAS */
     if (c->gemv && int_types) {
         c->int_acts = 1;
         c->qa = pre ? *pre : rs_quantize_acts(x, ldx, cols, n_tokens, acts == RS_ACTS_INT8 ? 127 : 32767, c->isa);

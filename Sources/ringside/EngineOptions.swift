@@ -24,6 +24,9 @@ struct EngineOptions: ParsableArguments {
     var moeBackend = MoEBackend.grouped
     @Flag(name: .customLong("fp32-activations"), help: "Decode with fp32 activations (matches an fp32 reference to 1e-3) instead of int16-quantized ones.")
     var fp32Activations = false
+    @Flag(name: .customLong("bf16-prompts"),
+          help: "Multiply prompt-only batches in bf16 on CPUs with AVX-512 BF16 (Zen 4, Sapphire Rapids): prefill about 1.5-1.8x faster; logits move by a few 1e-2, so a greedy continuation may then depend on scheduling.")
+    var bf16Prompts = false
     @Option(name: .customLong("speculative-algorithm"),
             help: "Speculative decoding: ngram (drafts from the request's own tokens) or nextn (the model's own MTP layer drafts, e.g. Ling/Ring 2.0); verified in one pass, lossless. Speculative steps run without overlap, and only at batch sizes where they measured faster than plain steps.")
     var speculativeAlgorithm: String?
@@ -93,6 +96,7 @@ struct EngineOptions: ParsableArguments {
         c.overlap = !noOverlap
         c.moeBackend = moeBackend
         c.fp32Activations = fp32Activations
+        c.bf16Prompts = bf16Prompts
         if let a = speculativeAlgorithm, let algorithm = SpeculativeConfig.Algorithm(rawValue: a.lowercased()) {
             // A chain of n steps verifies n + 1 tokens (SGLang's rule for top-k 1).
             c.speculative = SpeculativeConfig(algorithm: algorithm,

@@ -25,6 +25,8 @@ struct Microbench: ParsableCommand {
     var json = false
     @Flag(name: .customLong("fp32-activations"), help: "Decode with fp32 activations instead of int16-quantized ones.")
     var fp32Activations = false
+    @Flag(name: .customLong("bf16-prompts"), help: "Prefill in bf16 on CPUs with AVX-512 BF16 (as the engine's --bf16-prompts).")
+    var bf16Prompts = false
     @Option(name: .long, help: "Decode activations: int16 (the default), int8 or fp32.")
     var activations: String?
     @Option(name: .long, help: "Run narrower kernels than the CPU allows: scalar, avx2 or avx512.")
@@ -41,6 +43,7 @@ struct Microbench: ParsableCommand {
         if moe { return try runMoE() }
         if tokenizer { return try runTokenizer() }
         if let isa { do { try KernelPath.lowerISA(to: isa) } catch { throw CLIError(error.description) } }
+        KernelPath.bf16Prompts = bf16Prompts
         if let activations, ActivationFormat(rawValue: activations) == nil {
             throw CLIError("--activations takes int16, int8 or fp32, not '\(activations)'")
         }

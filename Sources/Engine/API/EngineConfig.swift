@@ -25,6 +25,10 @@ public struct EngineConfig: Sendable, Equatable {
     /// Decode products take fp32 activations (matches an fp32 reference to 1e-3) instead of
     /// int16-quantized ones (faster; same greedy ids on the reference prompts).
     public var fp32Activations = false
+    /// Prompt-only batches multiply in bf16 on CPUs with AVX-512 BF16 (`KernelPath.bf16Prompts`,
+    /// process-wide): faster prefill, logits within a few 1e-2, greedy continuations that may
+    /// depend on scheduling.
+    public var bf16Prompts = false
     /// Speculative decoding (nil: off). Speculative steps run without overlap: drafts are
     /// built from tokens the host must have seen (see `SpeculativeConfig`).
     public var speculative: SpeculativeConfig?

@@ -75,7 +75,12 @@ final class DecoderModel: LanguageModel, MixtureOfExperts, @unchecked Sendable {
         Blocks.embed(batch.tokens, table: embedding, scale: embeddingScale, into: X)
         preparePositions(batch)
 
+        // Prompt tokens alone may take bf16 panels when asked for (`--bf16-prompts`); a decode
+        // or verification token never does.
+        let bf16 = batch.isPromptOnly && rs_bf16_prompts() != 0 && rs_thread_activations() != RS_ACTS_FP32
+        let previous = rs_set_thread_bf16_panels(bf16 ? 1 : 0)
         for (li, L) in layers.enumerated() { runLayer(L, index: li, n: n, batch: batch, cache: cache) }
+        rs_set_thread_bf16_panels(previous)
         if captureHidden {
             hidden.reserve(n * d)
             hidden.pointer.update(from: X, count: n * d)

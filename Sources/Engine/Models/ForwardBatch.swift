@@ -39,6 +39,12 @@ public struct ForwardBatch: @unchecked Sendable {
 
     public var tokenCount: Int { tokens.count }
 
+    /// Every sequence extends a prompt by several tokens and wants only its last logits: no
+    /// decode, verification or scoring token is in the batch.
+    public var isPromptOnly: Bool {
+        !sequences.isEmpty && sequences.allSatisfy { $0.tokenCount > 1 && !$0.allLogits && !$0.tree }
+    }
+
     /// Empties the batch but keeps its storage, so building the next one allocates nothing.
     public mutating func removeAll() {
         tokens.removeAll(keepingCapacity: true)

@@ -94,6 +94,7 @@ final class Scheduler: @unchecked Sendable {
                                                passTokens: passTokens)
                               })
         recorder.enabled = config.recordEvents
+        KernelPath.bf16Prompts = config.bf16Prompts
         drafter = config.speculative.flatMap {
             $0.algorithm == .ngram ? NgramDrafter(minWindow: $0.ngramMinMatchWindow, maxWindow: $0.ngramMaxMatchWindow) : nil
         }

@@ -123,6 +123,18 @@ int rs_int_supported(int type, int64_t cols);
 int rs_gemv_int_path(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T,
                      int isa, int levels);
 
+/* Products of many tokens on the calling thread take bf16 panels (vdpbf16ps) instead of fp32
+ * panels + sgemm where the CPU has AVX-512 BF16 (rs_bf16_panels_supported) and this is on; off
+ * by default. Returns the previous setting. The forward pass turns it on for prompt-only
+ * batches when the process asked for bf16 prompts (rs_set_bf16_prompts, `--bf16-prompts`):
+ * bf16 moves logits by a few 1e-2. */
+int rs_set_thread_bf16_panels(int on);
+int rs_bf16_panels_supported(void);
+void rs_set_bf16_prompts(int on);
+int rs_bf16_prompts(void);
+/* The calling thread's own setting (tests): 1 on, 0 off, -1 the process's. Returns the previous. */
+int rs_set_thread_bf16_prompts(int mode);
+
 /* Which matrix-vector kernel a type takes now with `acts`: "int8-avx2", "fp32-avx512", ... */
 const char *rs_gemv_kernel_name(int type, int acts);
 

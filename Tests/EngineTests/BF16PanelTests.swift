@@ -1,0 +1,127 @@
+import Engine
+import Foundation
+import Kernels
+import Testing
+
+/// The bf16 panels of `--bf16-prompts` (Kernels/gemm_bf16.c), on CPUs with AVX-512 BF16.
+@Suite("bf16 panels")
+struct BF16PanelTests {
+    static let supported = rs_bf16_panels_supported() != 0
+    static let skip = Comment(rawValue: "this CPU has no AVX-512 BF16: the bf16 panels cannot run here")
+
+    /// x rounded to bf16 the way vcvtne2ps2bf16 does: to nearest, ties to even.
+    static func bf16(_ x: Float) -> Double {
+        let u = x.bitPattern
+        return Double(Float(bitPattern: (u &+ 0x7FFF &+ ((u >> 16) & 1)) & 0xFFFF_0000))
+    }
+
+    /// Against a double-precision sum of the bf16-rounded operands: what is left is fp32
+    /// accumulation, far below bf16's rounding, so a wrong pair, row or token shows.
+    @Test("products equal the bf16-rounded operands' exact sums", .enabled(if: supported, skip),
+          arguments: [GGMLType.f32, .q4_1, .q8_0, .q5_0, .q4_K, .q6_K])
+    func matchesRoundedReference(type: GGMLType) {
+        var rng = SeededGenerator(seed: UInt64(type.rawValue) + 77)
+        // 70 rows: two whole groups of 32 and a partial one; 29 tokens: two tiles of 12 and 5.
+        let rows = 70, cols = type.blockValues == 256 ? 512 : 288, tokens = 29
+        let w = MatmulTests.randomMatrix(type: type, rows: rows, cols: cols, rng: &rng)
+        let x: [Float] = (0 ..< tokens * cols).map { _ in rng.nextUnit() * 2 - 1 }
+        for accumulate in [Int32(0), 1] {
+            let start: [Float] = (0 ..< tokens * rows).map { Float($0 % 7) - 3 }
+            var y = start
+            var deq = [Float](repeating: 0, count: rows * cols)
+            w.withUnsafeBytes { wb in
+                let m = WeightMatrix(type: type, data: wb.baseAddress!, rows: rows, cols: cols)
+                deq.withUnsafeMutableBufferPointer { d in for r in 0 ..< rows { m.dequantizeRow(r, into: d.baseAddress! + r * cols) } }
+                x.withUnsafeBufferPointer { xb in
+                    y.withUnsafeMutableBufferPointer { yb in
+                        var job = rs_matmul_job(type: Int32(type.rawValue), w: wb.baseAddress, row_bytes: Int64(m.rowBytes), rows: Int64(rows),
+                                                y: yb.baseAddress, ldy: Int64(rows), accumulate: accumulate)
+                        let old = rs_set_thread_bf16_panels(1)
+                        rs_matmul_ex(&job, 1, xb.baseAddress, Int64(cols), Int64(cols), Int64(tokens), Int32(RS_ACTS_INT16))
+                        rs_set_thread_bf16_panels(old)
+                    }
+                }
+            }
+            var worst = 0.0, roundingSeen = 0.0
+            for t in 0 ..< tokens {
+                for r in 0 ..< rows {
+                    var exact = 0.0, magnitude = 0.0, fp32 = 0.0
+                    for k in 0 ..< cols {
+                        let p = Self.bf16(deq[r * cols + k]) * Self.bf16(x[t * cols + k])
+                        exact += p
+                        magnitude += abs(p)
+                        fp32 += Double(deq[r * cols + k]) * Double(x[t * cols + k])
+                    }
+                    let base = accumulate == 1 ? Double(start[t * rows + r]) : 0
+                    worst = max(worst, abs(Double(y[t * rows + r]) - base - exact) / (1e-6 * magnitude + 1e-6))
+                    roundingSeen = max(roundingSeen, abs(exact - fp32) / (1e-6 * magnitude + 1e-6))
+                }
+            }
+            #expect(worst <= 1, "\(type) accumulate \(accumulate): \(worst)x the fp32 summation bound from the bf16 reference")
+            // The reference itself differs from fp32 by far more: the test can tell the paths apart.
+            #expect(roundingSeen > 10, "\(type): bf16 rounding too small to distinguish (\(roundingSeen))")
+        }
+    }
+
+    /// With the setting off (the default) products of many tokens stay fp32.
+    @Test("off by default: fp32 panels")
+    func offByDefault() {
+        #expect(rs_bf16_prompts() == 0)
+        var rng = SeededGenerator(seed: 3)
+        let rows = 40, cols = 256, tokens = 40
+        let w = MatmulTests.randomMatrix(type: .q8_0, rows: rows, cols: cols, rng: &rng)
+        let x: [Float] = (0 ..< tokens * cols).map { _ in rng.nextUnit() * 2 - 1 }
+        var y = [Float](repeating: 0, count: tokens * rows), deq = [Float](repeating: 0, count: rows * cols)
+        w.withUnsafeBytes { wb in
+            let m = WeightMatrix(type: .q8_0, data: wb.baseAddress!, rows: rows, cols: cols)
+            deq.withUnsafeMutableBufferPointer { d in for r in 0 ..< rows { m.dequantizeRow(r, into: d.baseAddress! + r * cols) } }
+            x.withUnsafeBufferPointer { xb in
+                y.withUnsafeMutableBufferPointer { yb in
+                    var job = rs_matmul_job(type: Int32(GGMLType.q8_0.rawValue), w: wb.baseAddress, row_bytes: Int64(m.rowBytes), rows: Int64(rows),
+                                            y: yb.baseAddress, ldy: Int64(rows), accumulate: 0)
+                    rs_matmul(&job, 1, xb.baseAddress, Int64(cols), Int64(cols), Int64(tokens))
+                }
+            }
+        }
+        var worst = 0.0
+        for t in 0 ..< tokens {
+            for r in 0 ..< rows {
+                var exact = 0.0, magnitude = 0.0
+                for k in 0 ..< cols {
+                    let p = Double(deq[r * cols + k]) * Double(x[t * cols + k])
+                    exact += p
+                    magnitude += abs(p)
+                }
+                worst = max(worst, abs(Double(y[t * rows + r]) - exact) / (1e-6 * magnitude + 1e-6))
+            }
+        }
+        #expect(worst <= 1, "\(worst)x the fp32 bound: the default took bf16 or lost precision")
+    }
+
+    /// SmolLM2 with bf16 prompts on the test's thread: the reference prompts keep their greedy
+    /// ids; the first step's top-5 logits move by the bf16 rounding, bounded at 0.15 (0.09 seen).
+    @Test("SmolLM2: bf16 prompts keep the reference greedy ids", .enabled(if: supported, skip),
+          arguments: SmolLM2ForwardTests.references)
+    func smolLM2(name: String) throws {
+        let ref = try ReferenceOutput.load(name)
+        let model = try ModelRegistry.load(gguf: try TestModels.smol.get())
+        let runner = SequenceRunner(model: model, kvTokens: 256)
+        let old = rs_set_thread_bf16_prompts(1)
+        defer { rs_set_thread_bf16_prompts(old) }
+        var logits = try runner.extend(ref.prompt_ids)
+        let top = Sampler.topK(logits.row(0), 5)
+        var moved = 0.0
+        for (i, entry) in ref.first_top5.enumerated() {
+            #expect(top[i].0 == Int32(entry[0].number!), "rank \(i) id")
+            moved = max(moved, abs(Double(top[i].1) - entry[1].number!))
+        }
+        #expect(moved < 0.15, "top-5 logits moved by \(moved)")
+        var out: [Int32] = []
+        for _ in ref.generated_ids {
+            let next = Sampler.argmax(logits.row(0))
+            out.append(next)
+            logits = try runner.extend([next])
+        }
+        #expect(out == ref.generated_ids)
+    }
+}
