@@ -31,6 +31,14 @@ static inline void k4_scale_min(int j, const uint8_t *q, int *sc, int *m) {
     }
 }
 
+/* The sum of a vector's eight lanes. */
+RS_AVX2 static inline float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
 /* Software prefetch distance in bytes of a row, for the integer matrix-vector kernels. The
  * weights stream from DRAM once per step, and the hardware prefetcher alone left a thread at
  * 12-14 GB/s on the Gemma 3 head (Q8_0, AMD EPYC Zen 3); 2-4 KB ahead gave 15-25 % more, with

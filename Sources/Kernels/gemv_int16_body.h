@@ -18,13 +18,6 @@
 
 #if RS_X86
 
-INT_TARGET static inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
 /* One block's integer products with T tokens, scaled: e0[t] (and e1[t] for Q6_K's second half)
  * is the block's weight scale times token t's activation scale. */
 #define BLOCK_PRODUCTS(ACC, LO, HI, QB, E0, E1)                                                     \
@@ -188,42 +181,6 @@ INT_TARGET __attribute__((always_inline)) static inline void tile(const int type
     }
 }
 
-#define DEFINE_INT_GEMV(TYPE, NAME)                                                                 \
-    INT_TARGET static void NAME(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0,     \
-                             int64_t r1) {                                                          \
-        int64_t t = 0;                                                                              \
-        for (; t + 8 <= T; t += 8) tile(TYPE, j, a, t, 8, r0, r1);                                  \
-        switch (T - t) {                                                                            \
-        case 7: tile(TYPE, j, a, t, 7, r0, r1); break;                                              \
-        case 6: tile(TYPE, j, a, t, 6, r0, r1); break;                                              \
-        case 5: tile(TYPE, j, a, t, 5, r0, r1); break;                                              \
-        case 4: tile(TYPE, j, a, t, 4, r0, r1); break;                                              \
-        case 3: tile(TYPE, j, a, t, 3, r0, r1); break;                                              \
-        case 2: tile(TYPE, j, a, t, 2, r0, r1); break;                                              \
-        case 1: tile(TYPE, j, a, t, 1, r0, r1); break;                                              \
-        default: break;                                                                             \
-        }                                                                                           \
-    }
-
-DEFINE_INT_GEMV(RS_TYPE_Q4_0, int_q4_0)
-DEFINE_INT_GEMV(RS_TYPE_Q4_1, int_q4_1)
-DEFINE_INT_GEMV(RS_TYPE_Q5_0, int_q5_0)
-DEFINE_INT_GEMV(RS_TYPE_Q8_0, int_q8_0)
-DEFINE_INT_GEMV(RS_TYPE_Q4_K, int_q4_k)
-DEFINE_INT_GEMV(RS_TYPE_Q5_K, int_q5_k)
-DEFINE_INT_GEMV(RS_TYPE_Q6_K, int_q6_k)
-
-void INT_ENTRY(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1) {
-    switch (j->type) {
-    case RS_TYPE_Q4_0: int_q4_0(j, a, T, r0, r1); return;
-    case RS_TYPE_Q4_1: int_q4_1(j, a, T, r0, r1); return;
-    case RS_TYPE_Q5_0: int_q5_0(j, a, T, r0, r1); return;
-    case RS_TYPE_Q8_0: int_q8_0(j, a, T, r0, r1); return;
-    case RS_TYPE_Q4_K: int_q4_k(j, a, T, r0, r1); return;
-    case RS_TYPE_Q5_K: int_q5_k(j, a, T, r0, r1); return;
-    case RS_TYPE_Q6_K: int_q6_k(j, a, T, r0, r1); return;
-    default: rs_gemv_int_scalar(j, a, T, r0, r1); return;
-    }
-}
+#include "gemv_int_entry.h"
 
 #endif

@@ -18,13 +18,6 @@
 
 #if RS_X86
 
-INT_TARGET static inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
 /* Rows [r0, r1) for tokens t0 ..< t0 + T. One token keeps its offsets in a scalar; more share
  * one vector (lane t: token t0 + t), fed by one load of the block's sums for all of them, and
  * take their per-token scales from one vector product spilled to the stack. */
@@ -88,42 +81,6 @@ INT_TARGET __attribute__((always_inline)) static inline void tile(const int type
     }
 }
 
-#define DEFINE_INT8_GEMV(TYPE, NAME)                                                                \
-    INT_TARGET static void NAME(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0,     \
-                             int64_t r1) {                                                          \
-        int64_t t = 0;                                                                              \
-        for (; t + 8 <= T; t += 8) tile(TYPE, j, a, t, 8, r0, r1);                                  \
-        switch (T - t) {                                                                            \
-        case 7: tile(TYPE, j, a, t, 7, r0, r1); break;                                              \
-        case 6: tile(TYPE, j, a, t, 6, r0, r1); break;                                              \
-        case 5: tile(TYPE, j, a, t, 5, r0, r1); break;                                              \
-        case 4: tile(TYPE, j, a, t, 4, r0, r1); break;                                              \
-        case 3: tile(TYPE, j, a, t, 3, r0, r1); break;                                              \
-        case 2: tile(TYPE, j, a, t, 2, r0, r1); break;                                              \
-        case 1: tile(TYPE, j, a, t, 1, r0, r1); break;                                              \
-        default: break;                                                                             \
-        }                                                                                           \
-    }
-
-DEFINE_INT8_GEMV(RS_TYPE_Q4_0, int8_q4_0)
-DEFINE_INT8_GEMV(RS_TYPE_Q4_1, int8_q4_1)
-DEFINE_INT8_GEMV(RS_TYPE_Q5_0, int8_q5_0)
-DEFINE_INT8_GEMV(RS_TYPE_Q8_0, int8_q8_0)
-DEFINE_INT8_GEMV(RS_TYPE_Q4_K, int8_q4_k)
-DEFINE_INT8_GEMV(RS_TYPE_Q5_K, int8_q5_k)
-DEFINE_INT8_GEMV(RS_TYPE_Q6_K, int8_q6_k)
-
-void INT_ENTRY(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1) {
-    switch (j->type) {
-    case RS_TYPE_Q4_0: int8_q4_0(j, a, T, r0, r1); return;
-    case RS_TYPE_Q4_1: int8_q4_1(j, a, T, r0, r1); return;
-    case RS_TYPE_Q5_0: int8_q5_0(j, a, T, r0, r1); return;
-    case RS_TYPE_Q8_0: int8_q8_0(j, a, T, r0, r1); return;
-    case RS_TYPE_Q4_K: int8_q4_k(j, a, T, r0, r1); return;
-    case RS_TYPE_Q5_K: int8_q5_k(j, a, T, r0, r1); return;
-    case RS_TYPE_Q6_K: int8_q6_k(j, a, T, r0, r1); return;
-    default: rs_gemv_int_scalar(j, a, T, r0, r1); return;
-    }
-}
+#include "gemv_int_entry.h"
 
 #endif

@@ -8,6 +8,25 @@ import Testing
 @Suite("quantized matrix products")
 struct MatmulTests {
     /// Random quantized rows of `type` built by quantizing nothing: random bytes with sane scales.
+    /// y (+)= x W^T through rs_matmul_ex with `acts`, on the calling thread's path; returns W
+    /// dequantized (rows x cols) for a reference.
+    static func multiply(type: GGMLType, _ w: [UInt8], rows: Int, cols: Int, _ x: [Float], tokens: Int, into y: inout [Float],
+                         accumulate: Int32, acts: Int32) -> [Float] {
+        var deq = [Float](repeating: 0, count: rows * cols)
+        w.withUnsafeBytes { wb in
+            let m = WeightMatrix(type: type, data: wb.baseAddress!, rows: rows, cols: cols)
+            deq.withUnsafeMutableBufferPointer { d in for r in 0 ..< rows { m.dequantizeRow(r, into: d.baseAddress! + r * cols) } }
+            x.withUnsafeBufferPointer { xb in
+                y.withUnsafeMutableBufferPointer { yb in
+                    var job = rs_matmul_job(type: Int32(type.rawValue), w: wb.baseAddress, row_bytes: Int64(m.rowBytes), rows: Int64(rows),
+                                            y: yb.baseAddress, ldy: Int64(rows), accumulate: accumulate)
+                    rs_matmul_ex(&job, 1, xb.baseAddress, Int64(cols), Int64(cols), Int64(tokens), acts)
+                }
+            }
+        }
+        return deq
+    }
+
     static func randomMatrix(type: GGMLType, rows: Int, cols: Int, rng: inout SeededGenerator) -> [UInt8] {
         let rowBytes = type.byteCount(values: cols)!
         var bytes = (0 ..< rows * rowBytes).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
@@ -47,19 +66,9 @@ struct MatmulTests {
         let w = Self.randomMatrix(type: type, rows: rows, cols: cols, rng: &rng)
         let x = (0 ..< tokens * cols).map { _ in rng.nextUnit() * 2 - 1 }
         var y = [Float](repeating: 1, count: tokens * rows)
-        var deq = [Float](repeating: 0, count: rows * cols)
-        w.withUnsafeBytes { wb in
-            let m = WeightMatrix(type: type, data: wb.baseAddress!, rows: rows, cols: cols)
-            deq.withUnsafeMutableBufferPointer { d in for r in 0 ..< rows { m.dequantizeRow(r, into: d.baseAddress! + r * cols) } }
-            x.withUnsafeBufferPointer { xb in
-                y.withUnsafeMutableBufferPointer { yb in
-                    var job = rs_matmul_job(type: Int32(type.rawValue), w: wb.baseAddress, row_bytes: Int64(m.rowBytes), rows: Int64(rows),
-                                            y: yb.baseAddress, ldy: Int64(rows), accumulate: 1)
-                    // The fp32-activation path; the integer path has its own bound (IntegerDecodeTests).
-                    rs_matmul_ex(&job, 1, xb.baseAddress, Int64(cols), Int64(cols), Int64(tokens), Int32(RS_ACTS_FP32))
-                }
-            }
-        }
+        // The fp32-activation path; the integer path has its own bound (IntegerDecodeTests).
+        let deq = Self.multiply(type: type, w, rows: rows, cols: cols, x, tokens: tokens, into: &y, accumulate: 1,
+                                acts: Int32(RS_ACTS_FP32))
         // Error relative to the sum of |terms|: what fp32 accumulation can promise.
         var worst = 0.0
         for t in 0 ..< tokens {
