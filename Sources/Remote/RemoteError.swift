@@ -11,10 +11,10 @@ public enum RemoteError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .badURL(let u): "not an http(s):// URL: \(u)"
-        case let .status(401, _): "401 unauthorized: check --api-key"
-        case let .status(403, _): "403 forbidden: check --api-key"
-        case let .status(404, _): "404 not found"
-        case let .status(503, _): "503 unavailable (overloaded or starting)"
+        case .status(401, _): "401 unauthorized: check --api-key"
+        case .status(403, _): "403 forbidden: check --api-key"
+        case .status(404, _): "404 not found"
+        case .status(503, _): "503 unavailable (overloaded or starting)"
         case let .status(code, body): "HTTP \(code)\(body.isEmpty ? "" : ": " + body.prefix(80))"
         case .unreachable(let why): "unreachable: \(why)"
         case .malformed(let why): "malformed answer: \(why)"
