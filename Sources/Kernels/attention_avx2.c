@@ -115,15 +115,7 @@ RS_AVX2 void rs_attend_avx2(const rs_attention_args *a, int t, int g, int begin,
             k[jj] = a->k_cache + row;
             v[jj] = a->v_cache + row;
         }
-        /* The next block's rows into L2 while this one computes (see attention.c). */
-        const int n2 = end - (j0 + KV_BLOCK) < KV_BLOCK ? end - (j0 + KV_BLOCK) : KV_BLOCK;
-        for (int jj = 0; jj < n2; jj++) {
-            const int64_t row = (int64_t)slots[j0 + KV_BLOCK + jj] * a->kv_stride + (int64_t)g * hd;
-            for (int x = 0; x < hd; x += 16) {
-                _mm_prefetch((const char *)(a->k_cache + row + x), _MM_HINT_T1);
-                _mm_prefetch((const char *)(a->v_cache + row + x), _MM_HINT_T1);
-            }
-        }
+        rs_prefetch_kv_block(a, slots, g, j0 + KV_BLOCK, end);
         for (int i = 0; i < G; i++) {
             scores4(a->q + (int64_t)t * a->ldq + (int64_t)(g * G + i) * hd, k, n, nv, a->scale, s);
             if (a->softcap > 0)

@@ -1,6 +1,6 @@
 /*
- * Many tokens (prefill, wide verification steps) on CPUs with AVX-512 BF16 (Zen 4, Sapphire
- * Rapids): y = x W^T with a panel of W's rows dequantized and rounded to bf16, x rounded to bf16
+ * Prompts (batches of prompt tokens alone, when asked for) on CPUs with AVX-512 BF16 (Zen 4,
+ * Sapphire Rapids): y = x W^T with a panel of W's rows dequantized and rounded to bf16, x rounded to bf16
  * once per product, and vdpbf16ps, which multiplies pairs of bf16 and adds both products into an
  * fp32 lane: 32 multiply-adds per instruction, twice an fp32 FMA's 16. Debian's OpenBLAS 0.3.21
  * has no sbgemm, hence our own micro-kernel.
@@ -48,10 +48,11 @@ static uint32_t *grow(pairs_buffer *b, int64_t n) {
     return b->buf;
 }
 
-static _Thread_local int thread_bf16_panels = 0;
+/* The process's choice (`--bf16-prompts`), a thread's override of it (-1: none), and whether
+ * the calling thread's products take bf16 panels now (set by the forward pass per batch). */
 static _Atomic int bf16_prompts = 0;
-
 static _Thread_local int thread_bf16_prompts = -1;
+static _Thread_local int thread_bf16_panels = 0;
 
 void rs_set_bf16_prompts(int on) { atomic_store_explicit(&bf16_prompts, on != 0, memory_order_relaxed); }
 int rs_set_thread_bf16_prompts(int mode) {
@@ -69,13 +70,12 @@ int rs_set_thread_bf16_panels(int on) {
     return old;
 }
 
-int rs_bf16_panels_supported(void) {
-    return rs_isa() >= RS_ISA_AVX512 && rs_cpu_features_current()->avx512bf16;
-}
+static int bf16_isa(int isa) { return isa >= RS_ISA_AVX512 && rs_cpu_features_current()->avx512bf16; }
+
+int rs_bf16_panels_supported(void) { return bf16_isa(rs_isa()); }
 
 int rs_gemm_bf16_available(int isa, int64_t cols) {
-    return thread_bf16_panels && isa >= RS_ISA_AVX512 && rs_cpu_features_current()->avx512bf16 && cols > 0 &&
-           cols % 32 == 0;
+    return thread_bf16_panels && bf16_isa(isa) && cols > 0 && cols % 32 == 0;
 }
 
 /* n values (a multiple of 32) of src as bf16 in order, into dst (n / 2 pairs). */

@@ -41,9 +41,10 @@ void rs_gemm_panel(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t 
                    int64_t r1);
 
 /* Many tokens through bf16 dot products (gemm_bf16.c): taken when the calling thread turned bf16
- * panels on, on AVX-512 BF16 CPUs at `isa` AVX-512, for widths that are a multiple of 32. rs_pack_acts_bf16 rounds T rows of x to bf16 into
- * the calling thread's buffer (valid until its next call; NULL without memory), which
- * rs_gemm_bf16_panel then reads for rows [r0, r1) of y = x W^T on any thread. */
+ * panels on, on AVX-512 BF16 CPUs at `isa` AVX-512, for widths that are a multiple of 32.
+ * rs_pack_acts_bf16 rounds T rows of x to bf16 into the calling thread's buffer (valid until its
+ * next call; NULL without memory), which rs_gemm_bf16_panel then reads for rows [r0, r1) of
+ * y = x W^T on any thread. */
 int rs_gemm_bf16_available(int isa, int64_t cols);
 const uint32_t *rs_pack_acts_bf16(const float *x, int64_t ldx, int64_t cols, int64_t T);
 void rs_gemm_bf16_panel(const rs_matmul_job *j, const uint32_t *xp, int64_t cols, int64_t T, int64_t r0, int64_t r1);
@@ -92,6 +93,8 @@ int rs_int_vnni(int isa);
 
 #if RS_X86
 RS_AVX2 __m256 rs_exp256(__m256 x);
+/* The K and V rows of the next block of keys into L2 (attention.c), for both attention kernels. */
+void rs_prefetch_kv_block(const rs_attention_args *a, const int32_t *slots, int g, int j0, int end);
 RS_AVX2 void rs_attend_avx2(const rs_attention_args *a, int t, int g, int begin, int end, float *acc, float *m,
                             float *l);
 RS_AVX512 void rs_dequantize_row_avx512(int type, const void *src, float *dst, int64_t n);

@@ -407,7 +407,8 @@ static void matmul_setup(matmul_ctx *c, const rs_matmul_job *jobs, int njobs, co
     int int_types = 0;
     if (acts != RS_ACTS_FP32)
         for (int i = 0; i < njobs; i++) int_types |= rs_int_supported(jobs[i].type, cols);
-    /* Panels in bf16 unless fp32 activations were asked for (they reproduce an fp32 reference). */
+    /* bf16 panels where the calling thread turned them on (prompt-only batches with
+     * --bf16-prompts), never with fp32 activations (they reproduce an fp32 reference). */
     const int bf16 = acts != RS_ACTS_FP32 && rs_gemm_bf16_available(c->isa, cols);
     c->xb = NULL;
     c->gemv = n_tokens <= (int_types ? int_gemv_max_tokens : gemv_max_tokens) || (!rs_blas_available() && !bf16);

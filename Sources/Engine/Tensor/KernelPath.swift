@@ -59,7 +59,7 @@ public struct KernelPath: Sendable, Codable, Equatable {
     }
 
     /// Prompt-only batches multiply in bf16 where the CPU has AVX-512 BF16 (Zen 4, Sapphire
-    /// Rapids): prefill about 1.5-1.8x faster, logits within a few 1e-2 of fp32, and then a
+    /// Rapids): pp512 about 1.7x faster on Zen 4, logits within a few 1e-2 of fp32, and then a
     /// greedy continuation can depend on scheduling (retraction re-prefills generated tokens).
     /// Process-wide; off unless asked for.
     public static var bf16Prompts: Bool {
