@@ -8,6 +8,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -97,21 +98,33 @@ RS_AVX2 static void quantize_block_avx2(const float *x, int levels, int16_t *q16
 }
 #endif
 
-/* The layout of T rows of `cols` values in q's buffer, the padding floats zeroed. */
-static rs_qacts reserve(qbuf *q, int64_t cols, int64_t T, int levels) {
+int rs_int16_pairs(int isa, int64_t T, int levels) { return levels > 127 && T >= 2 && rs_int_vnni(isa); }
+
+/* The layout of T rows of `cols` values in q's buffer, the padding floats and the missing
+ * partner of an odd T's last pair zeroed. */
+static rs_qacts reserve(qbuf *q, int64_t cols, int64_t T, int levels, int isa) {
     const int64_t nb = cols / 32;
     const int64_t qbytes = (T * cols * (levels > 127 ? 2 : 1) + 63) / 64 * 64;
-    const int64_t nf = T * nb + 8; /* floats per array, with the 8 a vector load may read past the end */
-    uint8_t *buf = (uint8_t *)grow(q, qbytes + 4 * nf * 4);
+    const int pairs = rs_int16_pairs(isa, T, levels);
+    const int64_t pbytes = pairs ? (T + 1) / 2 * cols * 4 : 0; /* T rounded up to even, int16 */
+    const int64_t nf = T * nb + 16; /* floats per array, with the 16 a vector load may read past the end */
+    uint8_t *buf = (uint8_t *)grow(q, qbytes + pbytes + 4 * nf * 4);
     if (!buf) { /* out of memory: the caller takes the fp32 path */
-        rs_qacts none = {NULL, NULL, NULL, NULL, NULL, NULL, cols, T};
+        rs_qacts none = {NULL, NULL, NULL, NULL, NULL, NULL, cols, T, NULL};
         return none;
     }
     int16_t *q16 = levels > 127 ? (int16_t *)buf : NULL;
     int8_t *q8 = levels > 127 ? NULL : (int8_t *)buf;
-    float *d = (float *)(buf + qbytes), *qsum = d + nf, *qlo = qsum + nf, *qhi = qlo + nf;
+    int16_t *q16p = pairs ? (int16_t *)(buf + qbytes) : NULL;
+    if (pairs && T % 2)
+        for (int64_t b = 0; b < nb; b++) {
+            int16_t *last = q16p + ((T / 2) * nb + b) * 64;
+            memset(last + 16, 0, 32);
+            memset(last + 48, 0, 32);
+        }
+    float *d = (float *)(buf + qbytes + pbytes), *qsum = d + nf, *qlo = qsum + nf, *qhi = qlo + nf;
     for (int64_t k = T * nb; k < nf; k++) d[k] = qsum[k] = qlo[k] = qhi[k] = 0;
-    rs_qacts a = {q16, q8, d, qsum, qlo, qhi, cols, T};
+    rs_qacts a = {q16, q8, d, qsum, qlo, qhi, cols, T, q16p};
     return a;
 }
 
@@ -127,20 +140,25 @@ void rs_quantize_acts_blocks(const float *x, int64_t ldx, const rs_qacts *a, int
             int16_t *b16 = a->q16 ? (int16_t *)a->q16 + t * cols + b * 32 : NULL;
             int8_t *b8 = a->q8 ? (int8_t *)a->q8 + t * cols + b * 32 : NULL;
 #if RS_X86
-            if (isa >= RS_ISA_AVX2) {
-                quantize_block_avx2(xb, levels, b16, b8, d + i, qsum + i, qlo + i, qhi + i);
-                continue;
-            }
+            if (isa >= RS_ISA_AVX2) quantize_block_avx2(xb, levels, b16, b8, d + i, qsum + i, qlo + i, qhi + i);
+            else
 #endif
-            quantize_block_scalar(xb, levels, b16, b8, d + i, qsum + i, qlo + i, qhi + i);
+                quantize_block_scalar(xb, levels, b16, b8, d + i, qsum + i, qlo + i, qhi + i);
+            if (a->q16p) {
+                int16_t *p = (int16_t *)a->q16p + ((t / 2) * (cols / 32) + b) * 64 + (t % 2) * 16;
+                memcpy(p, b16, 32);
+                memcpy(p + 32, b16 + 16, 32);
+            }
         }
     }
 }
 
 rs_qacts rs_quantize_acts(const float *x, int64_t ldx, int64_t cols, int64_t T, int levels, int isa) {
-    const rs_qacts a = reserve(&qb, cols, T, levels);
+    const rs_qacts a = reserve(&qb, cols, T, levels, isa);
     if (a.d) rs_quantize_acts_blocks(x, ldx, &a, 0, cols / 32, isa);
     return a;
 }
 
-rs_qacts rs_reserve_next_acts(int64_t cols, int64_t T, int levels) { return reserve(&qb_next, cols, T, levels); }
+rs_qacts rs_reserve_next_acts(int64_t cols, int64_t T, int levels, int isa) {
+    return reserve(&qb_next, cols, T, levels, isa);
+}

@@ -6,6 +6,7 @@
  * accumulators stay in registers.
  */
 
+#ifndef TILED_DEFINED
 #define DEFINE_TILED(TYPE, NAME)                                                                   \
     INT_TARGET static void NAME(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0,  \
                                 int64_t r1) {                                                       \
@@ -22,6 +23,7 @@
         default: break;                                                                             \
         }                                                                                           \
     }
+#endif
 
 DEFINE_TILED(RS_TYPE_Q4_0, tiled_q4_0)
 DEFINE_TILED(RS_TYPE_Q4_1, tiled_q4_1)

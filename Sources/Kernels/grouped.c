@@ -208,6 +208,7 @@ static void rows_below_avx512(const grouped_ctx *c, const rs_grouped_job *j, con
         rs_qacts v = c->qa;
         if (v.q16) v.q16 += f * c->cols;
         if (v.q8) v.q8 += f * c->cols;
+        v.q16p = NULL; /* pairs start at even rows only */
         v.d += f;
         v.qsum += f;
         v.qlo += f;

@@ -59,7 +59,7 @@ void rs_gemm_bf16_panel(const rs_matmul_job *j, const uint32_t *xp, int64_t cols
  * instead leaves sum_k (w_k - offset) e_k: with 8-bit levels about twice the error.)
  * Token t's integers start at t * cols; the per-block floats are stored block-major, token t of
  * block b at b * T + t, so that a kernel reads one block's values for up to 8 tokens with one
- * vector load (each array has 8 readable floats past its end). */
+ * vector load (each array has 16 readable floats past its end). */
 typedef struct {
     const int16_t *q16;
     const int8_t *q8;
@@ -67,14 +67,24 @@ typedef struct {
     const float *qsum;
     const float *qlo, *qhi; /* d * sum of values 0-15, of values 16-31 */
     int64_t cols, T;
+    /* The int16 integers again with tokens in pairs, for the 512-bit kernel (gemv_int16_zmm.c),
+     * which multiplies a weight block with two tokens per instruction: for pair p (tokens 2p and
+     * 2p + 1) and block b, 64 values at (p * cols / 32 + b) * 64: token 2p's values 0-15, token
+     * 2p + 1's values 0-15, then both tokens' values 16-31; an odd T's last partner is zeros.
+     * NULL where that kernel does not run (rs_int16_pairs). */
+    const int16_t *q16p;
 } rs_qacts;
+
+/* 1 when int16 activations of T tokens go to the 512-bit kernel on `isa`, which then needs
+ * rs_qacts.q16p: two or more tokens on a CPU with AVX-512 VNNI. */
+int rs_int16_pairs(int isa, int64_t T, int levels);
 
 /* Quantizes T rows of x into the calling thread's buffer (valid until its next call) with
  * `levels` = 32767 (int16, q16) or 127 (int8, q8). */
 rs_qacts rs_quantize_acts(const float *x, int64_t ldx, int64_t cols, int64_t T, int levels, int isa);
 /* An empty layout in a second buffer of the calling thread (valid until its next call), for a
  * region's tasks to fill block by block with rs_quantize_acts_blocks. */
-rs_qacts rs_reserve_next_acts(int64_t cols, int64_t T, int levels);
+rs_qacts rs_reserve_next_acts(int64_t cols, int64_t T, int levels, int isa);
 /* Quantizes blocks [b0, b1) of every token of x into a's layout (the levels a was made with). */
 void rs_quantize_acts_blocks(const float *x, int64_t ldx, const rs_qacts *a, int64_t b0, int64_t b1, int isa);
 
@@ -86,6 +96,7 @@ void rs_gemv_int_avx2(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int6
 void rs_gemv_int8_avx2(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1);
 void rs_gemv_int_vnni(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1);
 void rs_gemv_int8_vnni(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1);
+void rs_gemv_int16_zmm(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1);
 #endif
 /* 1 when the integer kernels of `isa` are the AVX-512 VNNI ones: isa is AVX-512 and the CPU has
  * AVX-512 VNNI. */

@@ -322,6 +322,7 @@ static void gemv_int_rows(int isa, const rs_matmul_job *j, const rs_qacts *a, in
 #if RS_X86
     if (rs_int_vnni(isa)) {
         if (a->q8) rs_gemv_int8_vnni(j, a, T, r0, r1);
+        else if (a->q16p) rs_gemv_int16_zmm(j, a, T, r0, r1);
         else rs_gemv_int_vnni(j, a, T, r0, r1);
         return;
     }
@@ -519,7 +520,7 @@ void rs_glu_ffn(const rs_matmul_job *gate, const rs_matmul_job *up, int act, con
     /* The down product takes the integer matrix-vector path: quantize its input here, chunk by
      * chunk, instead of on the issuing thread between the two regions. */
     const int down_int = acts != RS_ACTS_FP32 && rs_int_supported(down->type, f) && n_tokens <= int_gemv_max_tokens;
-    if (down_int) c.next = rs_reserve_next_acts(f, n_tokens, acts == RS_ACTS_INT8 ? 127 : 32767);
+    if (down_int) c.next = rs_reserve_next_acts(f, n_tokens, acts == RS_ACTS_INT8 ? 127 : 32767, c.m.isa);
     if (c.m.gemv) {
         const int64_t chunks = (int64_t)rs_pool_size() * GEMV_CHUNKS_PER_THREAD;
         c.m.chunk_rows = ((f + chunks - 1) / chunks + 31) / 32 * 32;

@@ -105,7 +105,7 @@ struct IntegerDecodeTests {
     @Test("rs_matmul with the path forced: AVX-512", ForcedISA.avx512.trait, arguments: types) func forcedAVX512(type: GGMLType) { Self.forcedMatmul(.avx512, type) }
 
     static func forcedMatmul(_ isa: ForcedISA, _ type: GGMLType) {
-        for tokens in [1, 5, 8] {
+        for tokens in [1, 5, 8, 16] {
             Self.check(type: type, isa: isa.rawValue, levels: 32767, tokens: tokens, rows: 601, forced: isa)
             Self.check(type: type, isa: isa.rawValue, levels: 127, tokens: tokens, rows: 601, forced: isa)
         }
@@ -122,7 +122,9 @@ struct IntegerDecodeTests {
         for cols in type.blockValues == 256 ? [512, 1024] : [160, 800] {
             let rows = 29
             let w = MatmulTests.randomMatrix(type: type, rows: rows, cols: cols, rng: &rng)
-            for tokens in [1, 3, 4, 6, 9] {
+            // With AVX-512 VNNI, two or more tokens take the 512-bit kernel (token pairs, tiles
+            // of sixteen; 12 and 17: a partial tile after a whole one, a lone last token).
+            for tokens in [1, 3, 4, 6, 9, 12, 17] {
                 let x: [Float] = (0 ..< tokens * cols).map { i in (rng.nextUnit() * 2 - 1) * Float(1 << ((i / 32) % 5)) }
                 var out: [[Float]] = []
                 var magnitude = [Double](repeating: 0, count: tokens * rows)
@@ -149,7 +151,8 @@ struct IntegerDecodeTests {
                     let worst = (0 ..< tokens * rows).map { abs(Double(out[0][$0]) - Double(out[k][$0])) / (2e-6 * magnitude[$0] + 1e-6) }.max()!
                     #expect(worst <= 1, "\(type) levels \(levels) \(tokens) tokens, \(cols) columns: \(k == 1 ? "AVX2" : "AVX-512 VNNI") is \(worst)x the rounding bound from the scalar result")
                 }
-                // VNNI fuses instructions, not arithmetic: the same integers, the same float sums.
+                // VNNI fuses instructions, not arithmetic, and the 512-bit kernel keeps each token's
+                // lanes and order: the same integers, the same float sums.
                 if out.count == 3 { #expect(out[1] == out[2], "\(type) levels \(levels) \(tokens) tokens: AVX-512 VNNI differs from AVX2") }
             }
         }
