@@ -34,16 +34,21 @@ public struct MoETable: Sendable {
         self.repetitions = repetitions
     }
 
-    /// Times every path on the same random tokens; the first run of each is a warm-up.
+    /// Times every path; the first run of each is a warm-up. Every run routes tokens of its own,
+    /// as each layer of a decode step does: with the same tokens, a path ran on the experts the
+    /// path before it had left in the cache (Sapphire Rapids' 260 MB L3 holds a step's 57 MB), and
+    /// the second path looked twice as fast at one token.
     public func row(_ bench: MoEBenchmark, tokens n: Int, rng: inout SeededGenerator) -> Row {
-        let x = (0 ..< n * bench.hidden).map { _ in Float(rng.next() % 2001) / 1000 - 1 }
         let out = UnsafeMutablePointer<Float>.allocate(capacity: n * bench.hidden)
         defer { out.deallocate() }
         var ms: [MoEBenchmark.Path: Double] = [:]
         for path in MoEBenchmark.Path.allCases where paths.contains(path) {
             // Dense at many tokens takes seconds; fewer repetitions there.
             let reps = path == .dense && n > 16 ? 1 : repetitions
-            let times = (0 ... reps).map { _ in x.withUnsafeBufferPointer { bench.time(path, x: $0.baseAddress!, tokens: n, out: out) } }
+            let times = (0 ... reps).map { _ in
+                let x = (0 ..< n * bench.hidden).map { _ in Float(rng.next() % 2001) / 1000 - 1 }
+                return x.withUnsafeBufferPointer { bench.time(path, x: $0.baseAddress!, tokens: n, out: out) }
+            }
             ms[path] = ForwardBench.warmMedian(times) * 1000
         }
         return Row(tokens: n, ms: ms)

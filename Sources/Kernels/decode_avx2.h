@@ -39,13 +39,6 @@ RS_AVX2 static inline float hsum8(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-/* Software prefetch distance in bytes of a row, for the integer matrix-vector kernels. The
- * weights stream from DRAM once per step, and the hardware prefetcher alone left a thread at
- * 12-14 GB/s on the Gemma 3 head (Q8_0, AMD EPYC Zen 3); 2-4 KB ahead gave 15-25 % more, with
- * two threads too (25 GB/s together, the machine's bandwidth). Past the row it fetches the next
- * one, which is read next; prefetches never fault. */
-#define PREFETCH_AHEAD 2048
-
 /* Where block b of a row starts: bytes per 32 values (Q6_K: 210 per 256). */
 static inline int64_t block_offset(const int type, int64_t b) {
     switch (type) {
