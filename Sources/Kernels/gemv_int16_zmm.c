@@ -1,6 +1,6 @@
 /*
- * The int16 integer matrix-vector product on 512-bit vectors (AVX-512 VNNI), for two or more
- * tokens: batched decode and speculative verification.
+ * The int16 integer matrix-vector product on 512-bit vectors (AVX-512 VNNI), for six or more
+ * tokens (rs_int16_pairs): batched decode and wide speculative verification.
  *
  * Sapphire Rapids runs vpmaddwd, vpdpwssd, vcvtdq2ps and FMA on zmm registers at the rate it
  * runs them on ymm, so each instruction that does a whole 512-bit width does twice the work.

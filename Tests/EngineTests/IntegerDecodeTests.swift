@@ -122,9 +122,9 @@ struct IntegerDecodeTests {
         for cols in type.blockValues == 256 ? [512, 1024] : [160, 800] {
             let rows = 29
             let w = MatmulTests.randomMatrix(type: type, rows: rows, cols: cols, rng: &rng)
-            // With AVX-512 VNNI, two or more tokens take the 512-bit kernel (token pairs, tiles
-            // of sixteen; 12 and 17: a partial tile after a whole one, a lone last token).
-            for tokens in [1, 3, 4, 6, 9, 12, 17] {
+            // With AVX-512 VNNI, six or more tokens take the 512-bit kernel (token pairs, tiles
+            // of sixteen): 7 ends on a pair with no partner, 17 is a whole tile and a lone token.
+            for tokens in [1, 3, 4, 6, 7, 9, 12, 17] {
                 let x: [Float] = (0 ..< tokens * cols).map { i in (rng.nextUnit() * 2 - 1) * Float(1 << ((i / 32) % 5)) }
                 var out: [[Float]] = []
                 var magnitude = [Double](repeating: 0, count: tokens * rows)
