@@ -206,6 +206,18 @@ RS_AVX2 __attribute__((always_inline)) static inline void scales8_i16(const int 
     }
 }
 
+/* scales8_i16's vectors stored to arrays, for kernels that take one block's scale at a time:
+ * e0 (and e1, Q6_K's second halves) and the offsets ow, where the type has them. */
+RS_AVX2 __attribute__((always_inline)) static inline void scales8_i16_arrays(const int type, const uint8_t *row,
+                                                                             int64_t b0, float e0[8], float e1[8],
+                                                                             float ow[8]) {
+    __m256 s0v, s1v, offw;
+    scales8_i16(type, row, b0, &s0v, &s1v, &offw);
+    _mm256_storeu_ps(e0, s0v);
+    if (type == RS_TYPE_Q6_K) _mm256_storeu_ps(e1, s1v);
+    if (type == RS_TYPE_Q4_1 || type == RS_TYPE_Q4_K || type == RS_TYPE_Q5_K) _mm256_storeu_ps(ow, offw);
+}
+
 /* Block b as 32 bytes in value order for vpmaddubsw: unsigned levels (at most 63, so a pair of
  * products fits int16) except Q8_0, whose bytes are signed. value k = scale * (u[k] - bias) +
  * offset, with scale s0 for values 0-15 and s1 for 16-31. *c is what multiplies the block's

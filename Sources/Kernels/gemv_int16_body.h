@@ -130,12 +130,8 @@ INT_TARGET __attribute__((always_inline)) static inline void tile(const int type
         for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_ps();
         __m256 offv = _mm256_setzero_ps();
         for (int64_t g = 0; g < ng; g++) {
-            __m256 s0v, s1v, offw;
-            scales8_i16(type, row, g * 8, &s0v, &s1v, &offw);
             float e0[8], e1[8], ow[8];
-            _mm256_storeu_ps(e0, s0v);
-            if (two_scales) _mm256_storeu_ps(e1, s1v);
-            if (has_off) _mm256_storeu_ps(ow, offw);
+            scales8_i16_arrays(type, row, g * 8, e0, e1, ow);
             for (int k = 0; k < 8; k++) {
                 const int64_t b = g * 8 + k;
                 _mm_prefetch((const char *)row + block_offset(type, b) + PREFETCH_AHEAD, _MM_HINT_T0);

@@ -71,12 +71,8 @@ INT_TARGET __attribute__((always_inline)) static inline void tile(const int type
         for (int p = 0; p < P; p++) acc[p] = _mm512_setzero_ps();
         __m512 offv = _mm512_setzero_ps();
         for (int64_t g = 0; g < ng; g++) {
-            __m256 s0v, s1v, offw;
-            scales8_i16(type, row, g * 8, &s0v, &s1v, &offw);
             float e0[8], e1[8], ow[8];
-            _mm256_storeu_ps(e0, s0v);
-            if (two_scales) _mm256_storeu_ps(e1, s1v);
-            if (has_off) _mm256_storeu_ps(ow, offw);
+            scales8_i16_arrays(type, row, g * 8, e0, e1, ow);
             /* Unrolled, this loop's blocks interleave and the accumulators spill. */
 #pragma clang loop unroll(disable)
             for (int k = 0; k < 8; k++) {
