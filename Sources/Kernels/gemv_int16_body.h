@@ -57,7 +57,7 @@ INT_TARGET __attribute__((always_inline)) static inline float row_one(const int 
         if (has_off) offv = _mm256_fmadd_ps(offw, _mm256_loadu_ps(a->qsum + g * 8), offv);
         for (int k = 0; k < 8; k += 2) {
             const int64_t b = g * 8 + k;
-            _mm_prefetch((const char *)row + block_offset(type, b) + PREFETCH_AHEAD, _MM_HINT_T0);
+            _mm_prefetch((const char *)row + block_offset(type, b) + PREFETCH_AHEAD_ONE, _MM_HINT_T0);
             __m256i lo0, hi0, lo1, hi1;
             float u0, u1, uo; /* unused: the compiler drops their decoding */
             decode_i16(type, row, b, &lo0, &hi0, &u0, &u1, &uo);
@@ -80,7 +80,7 @@ INT_TARGET __attribute__((always_inline)) static inline float row_one(const int 
      * time; Q6_K's halves go to the two chains, other types' blocks alternate between them. */
     float off1 = 0;
     for (int64_t b = ng * 8; b < nb; b++) {
-        _mm_prefetch((const char *)row + block_offset(type, b) + PREFETCH_AHEAD, _MM_HINT_T0);
+        _mm_prefetch((const char *)row + block_offset(type, b) + PREFETCH_AHEAD_ONE, _MM_HINT_T0);
         __m256i lo, hi;
         float s0, s1, off;
         decode_i16(type, row, b, &lo, &hi, &s0, &s1, &off);

@@ -52,11 +52,14 @@ void rs_gemm_bf16_panel(const rs_matmul_job *j, const uint32_t *xp, int64_t cols
 /* Software prefetch distance in bytes of a row, for the matrix-vector kernels. The
  * weights stream from DRAM once per step, and the hardware prefetcher alone left a thread at
  * 12-14 GB/s on the Gemma 3 head (Q8_0, AMD EPYC Zen 3); 2-4 KB ahead gave 15-25 % more, with
- * two threads too (25 GB/s together, the machine's bandwidth). On Sapphire Rapids 8 KB beat 2 KB:
- * the Gemma 3 head alone 7.2-8.5 -> 6.4-7.8 ms (two threads), decode of both test models about
- * 5 % faster (alternated runs); 12-16 KB was slower again. Past the row it fetches the next
- * one, which is read next; prefetches never fault. */
-#define PREFETCH_AHEAD 8192
+ * two threads too (25 GB/s together, the machine's bandwidth). The distance that pays is one of
+ * time: one token consumes a row fastest, and on Sapphire Rapids 8 KB beat 2 KB there (the Gemma 3
+ * head alone 7.2-8.5 -> 6.4-7.8 ms on two threads, decode of both test models about 5 % faster;
+ * 12-16 KB was slower again), while steps of several tokens, which read a row 2-8x slower, kept
+ * 2 KB (8 KB looked a few percent slower at 8 tokens). Past the row it fetches the next one,
+ * which is read next; prefetches never fault. */
+#define PREFETCH_AHEAD 2048
+#define PREFETCH_AHEAD_ONE 8192
 
 /* Activations quantized for the integer matrix-vector kernels: per token and per block of 32
  * values, integers q[32] with x ~= d * q, either int16 (q16, levels 32767) or int8 (q8, levels

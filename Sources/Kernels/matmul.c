@@ -82,6 +82,7 @@ static void gemv_rows_generic(const rs_matmul_job *j, const float *x, int64_t ld
         const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, const int T, int64_t r0, \
         int64_t r1) {                                                                             \
         const int64_t nb = cols / 32, block_bytes = j->row_bytes / nb;                            \
+        const int64_t ahead = T == 1 ? PREFETCH_AHEAD_ONE : PREFETCH_AHEAD;                       \
         for (int64_t r = r0; r < r1; r++) {                                                       \
             const uint8_t *row = (const uint8_t *)j->w + r * j->row_bytes;                        \
             __m512 a0[4], a1[4], a2[4], a3[4];                                                    \
@@ -90,9 +91,9 @@ static void gemv_rows_generic(const rs_matmul_job *j, const float *x, int64_t ld
             int64_t b = 0;                                                                        \
             for (; b + 1 < nb; b += 2) {                                                          \
                 __m512 w0, w1, w2, w3;                                                            \
-                _mm_prefetch((const char *)row + b * block_bytes + PREFETCH_AHEAD, _MM_HINT_T0);  \
+                _mm_prefetch((const char *)row + b * block_bytes + ahead, _MM_HINT_T0);           \
                 if (block_bytes >= 64)                                                            \
-                    _mm_prefetch((const char *)row + (b + 1) * block_bytes + PREFETCH_AHEAD, _MM_HINT_T0); \
+                    _mm_prefetch((const char *)row + (b + 1) * block_bytes + ahead, _MM_HINT_T0); \
                 DECODE_BLOCK(TYPE, row, b, w0, w1);                                               \
                 DECODE_BLOCK(TYPE, row, b + 1, w2, w3);                                           \
                 for (int t = 0; t < T; t++) {                                                     \
