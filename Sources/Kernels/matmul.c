@@ -361,6 +361,12 @@ const char *rs_gemv_kernel_name(int type, int acts) {
     return isa >= RS_ISA_AVX512 ? "fp32-avx512" : isa >= RS_ISA_AVX2 ? "fp32-avx2" : "fp32-scalar";
 }
 
+const char *rs_gemv_batch_kernel_name(int type, int acts) {
+    if (acts == RS_ACTS_INT16 && rs_int_supported(type, 256) && rs_int16_pairs(rs_isa(), 16, 32767))
+        return "int16-avx512vnni-zmm";
+    return rs_gemv_kernel_name(type, acts);
+}
+
 /* Rows [r0, r1) of one job, by the path the product takes. */
 static void product_rows(const matmul_ctx *c, const rs_matmul_job *j, int64_t r0, int64_t r1) {
     if (c->gemv && c->int_acts && rs_int_supported(j->type, c->cols))

@@ -63,5 +63,18 @@ struct BenchFiguresTests {
         #expect(KernelPath.current(weightType: .q4_1, activations: .int8).decodeKernel.hasPrefix("int8-"))
         #expect(p.threads >= 1)
         #expect(KernelPath.current(weightType: .q4_1, activations: .fp32).decodeKernel.hasPrefix("fp32-"))
+        // Batches name their own kernel only where it is another one: the 512-bit token-pair
+        // kernel, on a CPU with AVX-512 VNNI, for int16 activations.
+        let vnni512 = p.isa == "avx512" && p.vnni
+        #expect((p.batchKernel?.hasPrefix("int16-avx512vnni-zmm") ?? false) == vnni512)
+        #expect(KernelPath.current(weightType: .q4_1, activations: .int8).batchKernel == nil)
+    }
+
+    @Test func theBatchKernelKeyAppearsOnlyWhenSet() throws {
+        let path = KernelPath(cpu: "Xeon", isa: "avx512", vnni: true, decodeKernel: "int16-avx512vnni (Q4_1)",
+                              batchKernel: "int16-avx512vnni-zmm (Q4_1, 6 tokens or more)", prefillKernel: "sgemm", blas: "OpenBLAS", threads: 2)
+        let p = try #require(try Self.object(BenchJSON.encode(path)) as [String: Any]?)
+        #expect(p["batch_kernel"] as? String == "int16-avx512vnni-zmm (Q4_1, 6 tokens or more)")
+        #expect(path.summary.contains("batches int16-avx512vnni-zmm"))
     }
 }

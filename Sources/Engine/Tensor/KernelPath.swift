@@ -11,17 +11,21 @@ public struct KernelPath: Sendable, Codable, Equatable {
     public var vnni: Bool
     /// The matrix-vector kernel of decode for the model's main weight type.
     public var decodeKernel: String
+    /// The kernel of a step of 16 tokens (a batch of sequences), where it is another one.
+    public var batchKernel: String?
     /// How prefill products run.
     public var prefillKernel: String
     /// The BLAS library and the core type it runs.
     public var blas: String
     public var threads: Int
 
-    public init(cpu: String, isa: String, vnni: Bool, decodeKernel: String, prefillKernel: String, blas: String, threads: Int) {
+    public init(cpu: String, isa: String, vnni: Bool, decodeKernel: String, batchKernel: String? = nil, prefillKernel: String,
+                blas: String, threads: Int) {
         self.cpu = cpu
         self.isa = isa
         self.vnni = vnni
         self.decodeKernel = decodeKernel
+        self.batchKernel = batchKernel
         self.prefillKernel = prefillKernel
         self.blas = blas
         self.threads = threads
@@ -29,7 +33,7 @@ public struct KernelPath: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case cpu, isa, vnni, threads, blas
-        case decodeKernel = "decode_kernel", prefillKernel = "prefill_kernel"
+        case decodeKernel = "decode_kernel", batchKernel = "batch_kernel", prefillKernel = "prefill_kernel"
     }
 
     /// The path now, for weights of `weightType` decoded with `activations`.
@@ -40,11 +44,14 @@ public struct KernelPath: Sendable, Codable, Equatable {
         let blas = rs_blas_available() != 0
         let integer = activations != .fp32 && rs_int_supported(Int32(weightType.rawValue), 256) != 0
         let gemvMax = integer ? rs_matmul_int_gemv_max_tokens() : rs_matmul_gemv_max_tokens()
+        let one = String(cString: rs_gemv_kernel_name(Int32(weightType.rawValue), activations.kernelMode))
+        let batch = String(cString: rs_gemv_batch_kernel_name(Int32(weightType.rawValue), activations.kernelMode))
         return KernelPath(
             cpu: brand.trimmingCharacters(in: " "),
             isa: String(cString: rs_isa_name(rs_isa())),
             vnni: rs_cpu_plan_native().pointee.vnni != 0,
-            decodeKernel: "\(String(cString: rs_gemv_kernel_name(Int32(weightType.rawValue), activations.kernelMode))) (\(weightType))",
+            decodeKernel: "\(one) (\(weightType))",
+            batchKernel: batch == one ? nil : "\(batch) (\(weightType), 6 tokens or more)",
             prefillKernel: prefillDescription(blas: blas, overTokens: Int(gemvMax), activations: activations),
             blas: String(cString: rs_blas_description()),
             threads: Int(rs_pool_size()))
@@ -89,7 +96,8 @@ public struct KernelPath: Sendable, Codable, Equatable {
     }
 
     public var summary: String {
-        "path: cpu \"\(cpu)\", isa \(isa)\(vnni ? "+vnni" : ""), decode \(decodeKernel), prefill \(prefillKernel), \(blas), \(threads) threads"
+        "path: cpu \"\(cpu)\", isa \(isa)\(vnni ? "+vnni" : ""), decode \(decodeKernel)\(batchKernel.map { ", batches \($0)" } ?? ""), "
+            + "prefill \(prefillKernel), \(blas), \(threads) threads"
     }
 }
 
