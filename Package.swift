@@ -96,7 +96,7 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
-            name: "BenchKitTests", dependencies: ["BenchKit", "Engine", "Profiler", "Remote"],
+            name: "BenchKitTests", dependencies: ["BenchKit", "Engine", "Kernels", "Profiler", "Remote"],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         // Runs the built `ringside` binary as a child process: commands, exit codes, JSON keys.
         .testTarget(

@@ -98,10 +98,6 @@ RS_AVX2 static void quantize_block_avx2(const float *x, int levels, int16_t *q16
 }
 #endif
 
-/* From six tokens on: below that the ymm kernel was as fast or faster (Sapphire Rapids, one
- * thread, L2: 3 tokens 0.84-1.03x, 4-5 tokens 0.82-1.15x, 6 tokens 1.14-1.29x, 16: 1.4-1.6x). */
-int rs_int16_pairs(int isa, int64_t T, int levels) { return levels > 127 && T >= 6 && rs_int_vnni(isa); }
-
 /* The layout of T rows of `cols` values in q's buffer, the padding floats and the missing
  * partner of an odd T's last pair zeroed. */
 static rs_qacts reserve(qbuf *q, int64_t cols, int64_t T, int levels, int isa) {

@@ -88,7 +88,8 @@ typedef struct {
 } rs_qacts;
 
 /* 1 when int16 activations of T tokens go to the 512-bit kernel on `isa`, which then needs
- * rs_qacts.q16p: six or more tokens on a CPU with AVX-512 VNNI. */
+ * rs_qacts.q16p: six or more tokens on a CPU with AVX-512 VNNI where that kernel measured
+ * faster (zmm_choice.c). */
 int rs_int16_pairs(int isa, int64_t T, int levels);
 
 /* Quantizes T rows of x into the calling thread's buffer (valid until its next call) with

@@ -138,8 +138,12 @@ int rs_set_thread_bf16_prompts(int mode);
 /* Which matrix-vector kernel a type takes now with `acts`: "int8-avx2", "fp32-avx512", ... */
 const char *rs_gemv_kernel_name(int type, int acts);
 /* The same for a step of 16 tokens (a batch of sequences, a wide verification): on AVX-512 VNNI
- * CPUs int16 activations take the 512-bit token-pair kernel from six tokens on. */
+ * CPUs where it measured faster, int16 activations take the 512-bit token-pair kernel from six
+ * tokens on. */
 const char *rs_gemv_batch_kernel_name(int type, int acts);
+/* Whether int16 batches take the 512-bit kernel: -1 as measured on this CPU (the default; the
+ * first batch times both), 0 never, 1 always where the CPU has AVX-512 VNNI. Tests. */
+void rs_set_int16_pairs(int mode);
 
 /* Token counts up to this use the matrix-vector path: the first with fp32 activations (or weight
  * types without integer kernels), the second with integer activations. */
