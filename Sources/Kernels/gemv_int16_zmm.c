@@ -21,10 +21,6 @@
 #define INT_TARGET RS_AVX512_VNNI
 #define INT_ENTRY rs_gemv_int16_zmm
 
-/* Tells the compiler that an array's values may have changed in memory, so that it reads them
- * back with loads instead of shuffling them out of the registers they were stored from. */
-#define KEEP_IN_MEMORY(a) __asm__("" : "+m"(a))
-
 /* acc + the pairwise products of a and b (vpdpwssd). Written out because clang splits the
  * intrinsic into vpmaddwd + vpaddd at zmm width: one more instruction per token pair. */
 INT_TARGET static inline __m512i dpwssd(__m512i acc, __m512i a, const void *b) {

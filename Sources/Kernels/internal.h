@@ -87,6 +87,9 @@ typedef struct {
     const int16_t *q16p;
 } rs_qacts;
 
+/* CLOCK_MONOTONIC in nanoseconds (pool.c). */
+int64_t rs_now_ns(void);
+
 /* 1 when int16 activations of T tokens go to the 512-bit kernel on `isa`, which then needs
  * rs_qacts.q16p: six or more tokens on a CPU with AVX-512 VNNI where that kernel measured
  * faster (zmm_choice.c). */

@@ -101,7 +101,7 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-static int64_t now_ns(void) {
+int64_t rs_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
@@ -145,7 +145,7 @@ static void *worker_main(void *arg) {
             if (g != seen) break;
             cpu_relax();
             if ((i & 127) == 0) {
-                const int64_t t = now_ns();
+                const int64_t t = rs_now_ns();
                 if (spin_start == 0) {
                     spin_start = t;
                 } else if (t - spin_start > WORKER_SPIN_NS) {
@@ -214,19 +214,19 @@ void rs_parallel(rs_task_fn fn, void *ctx) {
     rs_pool_start(0);
     if (pool_threads == 1) {
         rs_pool_run_deferred();
-        const int64_t start = now_ns();
+        const int64_t start = rs_now_ns();
         fn(ctx, 0, 1);
         tally(&st_regions, 1);
-        tally(&st_region_ns, (uint64_t)(now_ns() - start));
+        tally(&st_region_ns, (uint64_t)(rs_now_ns() - start));
         return;
     }
     pthread_mutex_lock(&issue_mutex);
-    const int64_t start = now_ns();
+    const int64_t start = rs_now_ns();
     if (serial_until != 0 && start < serial_until) {
         rs_pool_run_deferred();
         fn(ctx, 0, 1);
         tally(&st_serial_backoff, 1);
-        tally(&st_serial_ns, (uint64_t)(now_ns() - start));
+        tally(&st_serial_ns, (uint64_t)(rs_now_ns() - start));
         pthread_mutex_unlock(&issue_mutex);
         return;
     }
@@ -242,7 +242,7 @@ void rs_parallel(rs_task_fn fn, void *ctx) {
      * issuer's core costs the region only the issuer's share. */
     rs_pool_run_deferred();
     fn(ctx, 0, pool_threads);
-    const int64_t own_done = now_ns();
+    const int64_t own_done = rs_now_ns();
     const int late = atomic_exchange_explicit(&seats, 0, memory_order_acq_rel);
     if (late > 0) {
         atomic_fetch_sub_explicit(&pending, (uint32_t)late, memory_order_seq_cst);
@@ -250,7 +250,7 @@ void rs_parallel(rs_task_fn fn, void *ctx) {
     }
     for (int i = 1; atomic_load_explicit(&pending, memory_order_acquire) > 0; i++) {
         cpu_relax();
-        if ((i & 127) == 0 && now_ns() - own_done > ISSUER_SPIN_NS) {
+        if ((i & 127) == 0 && rs_now_ns() - own_done > ISSUER_SPIN_NS) {
             atomic_store_explicit(&issuer_asleep, 1, memory_order_seq_cst);
             uint32_t p;
             while ((p = atomic_load_explicit(&pending, memory_order_seq_cst)) != 0) sleep_while(&pending, p);
@@ -258,7 +258,7 @@ void rs_parallel(rs_task_fn fn, void *ctx) {
             break;
         }
     }
-    const int64_t end = now_ns();
+    const int64_t end = rs_now_ns();
     if (end - own_done > STALL_NS && end - own_done > own_done - start) {
         backoff_ns = calm_regions < CALM_REGIONS && backoff_ns > 0 ? backoff_ns * 2 : BACKOFF_MIN_NS;
         if (backoff_ns > BACKOFF_MAX_NS) backoff_ns = BACKOFF_MAX_NS;
@@ -279,10 +279,10 @@ void rs_run_serial(rs_task_fn fn, void *ctx) {
      * sized for the pool's threads, not for every thread that might run a model. */
     pthread_mutex_lock(&issue_mutex);
     rs_pool_run_deferred();
-    const int64_t start = now_ns();
+    const int64_t start = rs_now_ns();
     fn(ctx, 0, 1);
     tally(&st_serial_small, 1);
-    tally(&st_serial_ns, (uint64_t)(now_ns() - start));
+    tally(&st_serial_ns, (uint64_t)(rs_now_ns() - start));
     pthread_mutex_unlock(&issue_mutex);
 }
 

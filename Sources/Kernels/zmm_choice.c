@@ -9,22 +9,14 @@
  * and keeps the faster; tests can force either.
  */
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 #include "internal.h"
 
-static _Atomic int forced = -1;
+/* The calling thread's override (tests): -1 none, 0 never, 1 always. */
+static _Thread_local int forced = -1;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int measured_pays;
-
-static int64_t now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 
 #if RS_X86
 /* 512 rows of 1024 Q4_0 values (288 KB) against 8 tokens: a batch's shape, in L2. */
@@ -47,11 +39,11 @@ static void measure(void) {
     const rs_matmul_job j = {RS_TYPE_Q4_0, w, NB * BLOCK, ROWS, y, ROWS, 0};
     int64_t best_ymm = INT64_MAX, best_zmm = INT64_MAX;
     for (int rep = 0; rep < 5; rep++) {
-        int64_t t0 = now_ns();
+        int64_t t0 = rs_now_ns();
         rs_gemv_int_vnni(&j, &plain, T, 0, ROWS);
-        int64_t t1 = now_ns();
+        int64_t t1 = rs_now_ns();
         rs_gemv_int16_zmm(&j, &pairs, T, 0, ROWS);
-        int64_t t2 = now_ns();
+        int64_t t2 = rs_now_ns();
         if (t1 - t0 < best_ymm) best_ymm = t1 - t0;
         if (t2 - t1 < best_zmm) best_zmm = t2 - t1;
     }
@@ -67,14 +59,17 @@ done:
 static void measure(void) { measured_pays = 0; }
 #endif
 
-void rs_set_int16_pairs(int mode) { atomic_store(&forced, mode < 0 ? -1 : mode > 0); }
+int rs_set_thread_int16_pairs(int mode) {
+    const int old = forced;
+    forced = mode < 0 ? -1 : mode > 0;
+    return old;
+}
 
 /* From six tokens on: below that the ymm kernel was as fast or faster (Sapphire Rapids, one
  * thread, L2: 3 tokens 0.84-1.03x, 4-5 tokens 0.82-1.15x, 6 tokens 1.14-1.29x, 16: 1.4-1.6x). */
 int rs_int16_pairs(int isa, int64_t T, int levels) {
     if (levels <= 127 || T < 6 || !rs_int_vnni(isa)) return 0;
-    const int f = atomic_load(&forced);
-    if (f >= 0) return f;
+    if (forced >= 0) return forced;
     pthread_once(&once, measure);
     return measured_pays;
 }

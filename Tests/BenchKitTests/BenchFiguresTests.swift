@@ -68,8 +68,8 @@ struct BenchFiguresTests {
         // kernel, on a CPU with AVX-512 VNNI where it measured faster (forced here), for int16.
         let vnni512 = p.isa == "avx512" && p.vnni
         if p.batchKernel != nil { #expect(vnni512) }
-        rs_set_int16_pairs(1)
-        defer { rs_set_int16_pairs(-1) }
+        let pairs = rs_set_thread_int16_pairs(1)
+        defer { rs_set_thread_int16_pairs(pairs) }
         let forced = KernelPath.current(weightType: .q4_1)
         #expect((forced.batchKernel?.hasPrefix("int16-avx512vnni-zmm") ?? false) == vnni512)
         #expect(KernelPath.current(weightType: .q4_1, activations: .int8).batchKernel == nil)

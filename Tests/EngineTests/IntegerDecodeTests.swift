@@ -117,10 +117,9 @@ struct IntegerDecodeTests {
     /// catches a bias or offset taken from the wrong sum, or Q6_K's scales on the wrong half.
     @Test("AVX2 and AVX-512 VNNI integer kernels equal the scalar definition", ForcedISA.avx2.trait, arguments: types, [Int32(127), Int32(32767)])
     func avx2EqualsScalar(type: GGMLType, levels: Int32) {
-        // The 512-bit kernel runs where it measured faster; here always (results are the same
-        // either way, so tests running meanwhile are not affected).
-        rs_set_int16_pairs(1)
-        defer { rs_set_int16_pairs(-1) }
+        // The 512-bit kernel runs where it measured faster; on this thread here always.
+        let pairs = rs_set_thread_int16_pairs(1)
+        defer { rs_set_thread_int16_pairs(pairs) }
         var rng = SeededGenerator(seed: UInt64(type.rawValue) * 31 + UInt64(levels))
         // 160 columns: blocks one at a time; 800: three groups of eight and one more.
         for cols in type.blockValues == 256 ? [512, 1024] : [160, 800] {

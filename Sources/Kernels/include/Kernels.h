@@ -141,9 +141,10 @@ const char *rs_gemv_kernel_name(int type, int acts);
  * CPUs where it measured faster, int16 activations take the 512-bit token-pair kernel from six
  * tokens on. */
 const char *rs_gemv_batch_kernel_name(int type, int acts);
-/* Whether int16 batches take the 512-bit kernel: -1 as measured on this CPU (the default; the
- * first batch times both), 0 never, 1 always where the CPU has AVX-512 VNNI. Tests. */
-void rs_set_int16_pairs(int mode);
+/* Whether the calling thread's int16 batches take the 512-bit kernel: -1 as measured on this CPU
+ * (the default; the first batch times both), 0 never, 1 always where the CPU has AVX-512 VNNI.
+ * Tests; returns the previous setting. */
+int rs_set_thread_int16_pairs(int mode);
 
 /* Token counts up to this use the matrix-vector path: the first with fp32 activations (or weight
  * types without integer kernels), the second with integer activations. */
