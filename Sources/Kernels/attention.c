@@ -18,6 +18,11 @@ static void softcap_scores(float *s, int n, float cap) {
     for (int i = 0; i < n; i++) s[i] = cap * tanhf(s[i] / cap);
 }
 
+/* Element x of a K/V row (fp32 or half, by the cache's type). */
+static inline float kv_at(const rs_attention_args *a, const void *row, int x) {
+    return a->kv_f16 ? rs_fp16_to_fp32(((const uint16_t *)row)[x]) : ((const float *)row)[x];
+}
+
 /* Attends query token t's heads of group g to cached positions [begin, end). Leaves the
  * unnormalized sums in acc (G x head_dim) with their running max m and sum of weights l, so
  * that key ranges computed apart can be merged. */
@@ -34,9 +39,9 @@ static void attend_ref(const rs_attention_args *a, int t, int g, int begin, int 
             const int n = end - j0 < KV_BLOCK ? end - j0 : KV_BLOCK;
             float bmax = -INFINITY;
             for (int jj = 0; jj < n; jj++) {
-                const float *k = a->k_cache + (int64_t)slots[j0 + jj] * a->kv_stride + (int64_t)g * hd;
+                const void *k = rs_kv_row(a, a->k_cache, slots[j0 + jj], g);
                 float d = 0;
-                for (int x = 0; x < hd; x++) d += q[x] * k[x];
+                for (int x = 0; x < hd; x++) d += q[x] * kv_at(a, k, x);
                 s[jj] = d * a->scale;
             }
             if (a->softcap > 0) softcap_scores(s, n, a->softcap);
@@ -48,8 +53,8 @@ static void attend_ref(const rs_attention_args *a, int t, int g, int begin, int 
             for (int jj = 0; jj < n; jj++) {
                 const float p = expf(s[jj] - mnew);
                 l[i] += p;
-                const float *v = a->v_cache + (int64_t)slots[j0 + jj] * a->kv_stride + (int64_t)g * hd;
-                for (int x = 0; x < hd; x++) ac[x] += p * v[x];
+                const void *v = rs_kv_row(a, a->v_cache, slots[j0 + jj], g);
+                for (int x = 0; x < hd; x++) ac[x] += p * kv_at(a, v, x);
             }
             m[i] = mnew;
         }
@@ -65,11 +70,13 @@ static void attend_ref(const rs_attention_args *a, int t, int g, int begin, int 
  * than L1 keeps outstanding. */
 void rs_prefetch_kv_block(const rs_attention_args *a, const int32_t *slots, int g, int j0, int end) {
     const int n = end - j0 < KV_BLOCK ? end - j0 : KV_BLOCK;
+    const int64_t bytes = (int64_t)a->head_dim * (a->kv_f16 ? 2 : 4);
     for (int jj = 0; jj < n; jj++) {
-        const int64_t row = (int64_t)slots[j0 + jj] * a->kv_stride + (int64_t)g * a->head_dim;
-        for (int x = 0; x < a->head_dim; x += 16) { /* one 64-byte line a step */
-            _mm_prefetch((const char *)(a->k_cache + row + x), _MM_HINT_T1);
-            _mm_prefetch((const char *)(a->v_cache + row + x), _MM_HINT_T1);
+        const char *k = (const char *)rs_kv_row(a, a->k_cache, slots[j0 + jj], g);
+        const char *v = (const char *)rs_kv_row(a, a->v_cache, slots[j0 + jj], g);
+        for (int64_t x = 0; x < bytes; x += 64) { /* one line a step */
+            _mm_prefetch(k + x, _MM_HINT_T1);
+            _mm_prefetch(v + x, _MM_HINT_T1);
         }
     }
 }
@@ -92,49 +99,65 @@ RS_AVX512 static inline __m512 sum16(const __m512 d[16]) {
                          _mm512_shuffle_f32x4(u0, u1, _MM_SHUFFLE(3, 1, 3, 1)));
 }
 
-/* Scores of one query head against up to 32 keys into s, with the query (NV vectors) and 16
- * keys' partial products in registers; NV is a compile-time constant at the call sites. */
-RS_AVX512 __attribute__((always_inline)) static inline void scores_nv(const float *q, const float *const *k, int n,
-                                                                       float scale, float *s, const int NV) {
-    __m512 qv[8];
-    for (int x = 0; x < NV; x++) qv[x] = _mm512_loadu_ps(q + 16 * x);
+/* Vector x (16 lanes) of a K/V row; F16 is a compile-time constant at every call, so the
+ * half cache costs one conversion per load and no branch. */
+RS_AVX512 __attribute__((always_inline)) static inline __m512 ld16(const void *row, int x, const int F16) {
+    return F16 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)row + 16 * x)))
+               : _mm512_loadu_ps((const float *)row + 16 * x);
+}
+
+/* Scores of one query head against up to 32 keys into s, with the query (up to 8 vectors at a
+ * time) and 16 keys' partial products in registers; NV and F16 are compile-time constants at
+ * the call sites. Head dims past 128 (Gemma 3's 256) go in chunks of 8 vectors. */
+RS_AVX512 __attribute__((always_inline)) static inline void scores_nv(const float *q, const void *const *k, int n,
+                                                                       float scale, float *s, const int NV, const int F16) {
     for (int j0 = 0; j0 < n; j0 += 16) {
         __m512 d[16];
-        for (int jj = 0; jj < 16; jj++) {
-            if (j0 + jj < n) {
-                __m512 acc = _mm512_mul_ps(qv[0], _mm512_loadu_ps(k[j0 + jj]));
-                for (int x = 1; x < NV; x++) acc = _mm512_fmadd_ps(qv[x], _mm512_loadu_ps(k[j0 + jj] + 16 * x), acc);
-                d[jj] = acc;
-            } else {
-                d[jj] = _mm512_setzero_ps();
+        for (int c0 = 0; c0 < NV; c0 += 8) {
+            const int W = NV - c0 < 8 ? NV - c0 : 8;
+            __m512 qv[8];
+            for (int x = 0; x < W; x++) qv[x] = _mm512_loadu_ps(q + 16 * (c0 + x));
+            for (int jj = 0; jj < 16; jj++) {
+                if (j0 + jj < n) {
+                    __m512 acc = c0 == 0 ? _mm512_mul_ps(qv[0], ld16(k[j0 + jj], c0, F16))
+                                         : _mm512_fmadd_ps(qv[0], ld16(k[j0 + jj], c0, F16), d[jj]);
+                    for (int x = 1; x < W; x++) acc = _mm512_fmadd_ps(qv[x], ld16(k[j0 + jj], c0 + x, F16), acc);
+                    d[jj] = acc;
+                } else {
+                    d[jj] = _mm512_setzero_ps();
+                }
             }
         }
         _mm512_store_ps(s + j0, _mm512_mul_ps(sum16(d), _mm512_set1_ps(scale)));
     }
 }
 
-/* acc (NV vectors, in registers for the block) += sum_j p[j] v[j], two chains for latency. */
-RS_AVX512 __attribute__((always_inline)) static inline void mix_nv(float *ac, const float *p, const float *const *v, int n,
-                                                                    float corr, const int NV) {
-    __m512 a0[8], a1[8];
+/* acc += sum_j p[j] v[j], up to 8 vectors of acc in registers at a time, two chains for
+ * latency. */
+RS_AVX512 __attribute__((always_inline)) static inline void mix_nv(float *ac, const float *p, const void *const *v, int n,
+                                                                    float corr, const int NV, const int F16) {
     const __m512 c = _mm512_set1_ps(corr);
-    for (int x = 0; x < NV; x++) {
-        a0[x] = _mm512_mul_ps(_mm512_loadu_ps(ac + 16 * x), c);
-        a1[x] = _mm512_setzero_ps();
-    }
-    int j = 0;
-    for (; j + 2 <= n; j += 2) {
-        const __m512 p0 = _mm512_set1_ps(p[j]), p1 = _mm512_set1_ps(p[j + 1]);
-        for (int x = 0; x < NV; x++) {
-            a0[x] = _mm512_fmadd_ps(p0, _mm512_loadu_ps(v[j] + 16 * x), a0[x]);
-            a1[x] = _mm512_fmadd_ps(p1, _mm512_loadu_ps(v[j + 1] + 16 * x), a1[x]);
+    for (int c0 = 0; c0 < NV; c0 += 8) {
+        const int W = NV - c0 < 8 ? NV - c0 : 8;
+        __m512 a0[8], a1[8];
+        for (int x = 0; x < W; x++) {
+            a0[x] = _mm512_mul_ps(_mm512_loadu_ps(ac + 16 * (c0 + x)), c);
+            a1[x] = _mm512_setzero_ps();
         }
+        int j = 0;
+        for (; j + 2 <= n; j += 2) {
+            const __m512 p0 = _mm512_set1_ps(p[j]), p1 = _mm512_set1_ps(p[j + 1]);
+            for (int x = 0; x < W; x++) {
+                a0[x] = _mm512_fmadd_ps(p0, ld16(v[j], c0 + x, F16), a0[x]);
+                a1[x] = _mm512_fmadd_ps(p1, ld16(v[j + 1], c0 + x, F16), a1[x]);
+            }
+        }
+        if (j < n) {
+            const __m512 p0 = _mm512_set1_ps(p[j]);
+            for (int x = 0; x < W; x++) a0[x] = _mm512_fmadd_ps(p0, ld16(v[j], c0 + x, F16), a0[x]);
+        }
+        for (int x = 0; x < W; x++) _mm512_storeu_ps(ac + 16 * (c0 + x), _mm512_add_ps(a0[x], a1[x]));
     }
-    if (j < n) {
-        const __m512 p0 = _mm512_set1_ps(p[j]);
-        for (int x = 0; x < NV; x++) a0[x] = _mm512_fmadd_ps(p0, _mm512_loadu_ps(v[j] + 16 * x), a0[x]);
-    }
-    for (int x = 0; x < NV; x++) _mm512_storeu_ps(ac + 16 * x, _mm512_add_ps(a0[x], a1[x]));
 }
 
 /* Softmax bookkeeping of one head's block of n scores: exponentiates s in place, updates the
@@ -158,37 +181,35 @@ RS_AVX512 static inline float online_softmax(float *s, int n, float *m, float *l
     return corr;
 }
 
-/* The register-tiled attention for head dims of 32, 64 and 128. */
+/* The register-tiled attention: per block of 32 keys and per query head of the group, its
+ * scores, the online softmax and the weighted values, with the head's accumulator in
+ * registers (NV vectors of 16; F16: the cache holds halves). */
 RS_AVX512 __attribute__((always_inline)) static inline void attend_nv(const rs_attention_args *a, int t, int g, int begin,
-                                                                       int end, float *acc, float *m, float *l, const int NV) {
+                                                                       int end, float *acc, float *m, float *l, const int NV,
+                                                                       const int F16) {
     const int G = a->n_head / a->n_kv, hd = a->head_dim;
     const int32_t *slots = a->slots + a->tok_slot_off[t];
     float s[KV_BLOCK] __attribute__((aligned(64)));
-    const float *k[KV_BLOCK], *v[KV_BLOCK];
+    const void *k[KV_BLOCK], *v[KV_BLOCK];
     for (int j0 = begin; j0 < end; j0 += KV_BLOCK) {
         const int n = end - j0 < KV_BLOCK ? end - j0 : KV_BLOCK;
         for (int jj = 0; jj < n; jj++) {
-            const int64_t row = (int64_t)slots[j0 + jj] * a->kv_stride + (int64_t)g * hd;
-            k[jj] = a->k_cache + row;
-            v[jj] = a->v_cache + row;
+            k[jj] = rs_kv_row(a, a->k_cache, slots[j0 + jj], g);
+            v[jj] = rs_kv_row(a, a->v_cache, slots[j0 + jj], g);
         }
         rs_prefetch_kv_block(a, slots, g, j0 + KV_BLOCK, end);
         for (int i = 0; i < G; i++) {
-            scores_nv(a->q + (int64_t)t * a->ldq + (int64_t)(g * G + i) * hd, k, n, a->scale, s, NV);
+            scores_nv(a->q + (int64_t)t * a->ldq + (int64_t)(g * G + i) * hd, k, n, a->scale, s, NV, F16);
             if (a->softcap > 0) softcap_scores(s, n, a->softcap);
             const float corr = online_softmax(s, n, &m[i], &l[i]);
-            mix_nv(acc + i * hd, s, v, n, corr, NV);
+            mix_nv(acc + i * hd, s, v, n, corr, NV, F16);
         }
     }
 }
 
-RS_AVX512 static void attend_avx512(const rs_attention_args *a, int t, int g, int begin, int end, float *acc, float *m, float *l) {
-    switch (a->head_dim) {
-    case 32: attend_nv(a, t, g, begin, end, acc, m, l, 2); return;
-    case 64: attend_nv(a, t, g, begin, end, acc, m, l, 4); return;
-    case 128: attend_nv(a, t, g, begin, end, acc, m, l, 8); return;
-    default: break;
-    }
+/* Head dims of 16-lane vectors other than the tiled ones: the accumulators stay in memory. */
+RS_AVX512 __attribute__((always_inline)) static inline void attend_any(const rs_attention_args *a, int t, int g, int begin,
+                                                                        int end, float *acc, float *m, float *l, const int F16) {
     const int G = a->n_head / a->n_kv, hd = a->head_dim, nv = hd / 16;
     const int32_t *slots = a->slots + a->tok_slot_off[t];
     float s[MAX_GROUP][KV_BLOCK] __attribute__((aligned(64)));
@@ -197,11 +218,10 @@ RS_AVX512 static void attend_avx512(const rs_attention_args *a, int t, int g, in
     for (int j0 = begin; j0 < end; j0 += KV_BLOCK) {
         const int n = end - j0 < KV_BLOCK ? end - j0 : KV_BLOCK;
         for (int jj = 0; jj < n; jj++) {
-            const float *k = a->k_cache + (int64_t)slots[j0 + jj] * a->kv_stride + (int64_t)g * hd;
+            const void *k = rs_kv_row(a, a->k_cache, slots[j0 + jj], g);
             for (int i = 0; i < G; i++) {
                 __m512 d = _mm512_setzero_ps();
-                for (int x = 0; x < nv; x++)
-                    d = _mm512_fmadd_ps(_mm512_loadu_ps(q[i] + 16 * x), _mm512_loadu_ps(k + 16 * x), d);
+                for (int x = 0; x < nv; x++) d = _mm512_fmadd_ps(_mm512_loadu_ps(q[i] + 16 * x), ld16(k, x, F16), d);
                 s[i][jj] = _mm512_reduce_add_ps(d) * a->scale;
             }
         }
@@ -215,16 +235,31 @@ RS_AVX512 static void attend_avx512(const rs_attention_args *a, int t, int g, in
             }
         }
         for (int jj = 0; jj < n; jj++) {
-            const float *v = a->v_cache + (int64_t)slots[j0 + jj] * a->kv_stride + (int64_t)g * hd;
+            const void *v = rs_kv_row(a, a->v_cache, slots[j0 + jj], g);
             for (int i = 0; i < G; i++) {
                 const __m512 p = _mm512_set1_ps(s[i][jj]);
                 float *ac = acc + i * hd;
                 for (int x = 0; x < nv; x++)
-                    _mm512_storeu_ps(ac + 16 * x, _mm512_fmadd_ps(p, _mm512_loadu_ps(v + 16 * x), _mm512_loadu_ps(ac + 16 * x)));
+                    _mm512_storeu_ps(ac + 16 * x, _mm512_fmadd_ps(p, ld16(v, x, F16), _mm512_loadu_ps(ac + 16 * x)));
             }
         }
     }
 }
+
+#define ATTEND_NV_CASES(F16)                                                                                           \
+    switch (a->head_dim) {                                                                                             \
+    case 32: attend_nv(a, t, g, begin, end, acc, m, l, 2, F16); return;                                                \
+    case 64: attend_nv(a, t, g, begin, end, acc, m, l, 4, F16); return;                                                \
+    case 128: attend_nv(a, t, g, begin, end, acc, m, l, 8, F16); return;                                               \
+    case 256: attend_nv(a, t, g, begin, end, acc, m, l, 16, F16); return;                                              \
+    default: attend_any(a, t, g, begin, end, acc, m, l, F16); return;                                                  \
+    }
+
+RS_AVX512 static void attend_avx512(const rs_attention_args *a, int t, int g, int begin, int end, float *acc, float *m, float *l) {
+    if (a->kv_f16) ATTEND_NV_CASES(1)
+    else ATTEND_NV_CASES(0)
+}
+#undef ATTEND_NV_CASES
 #endif
 
 static void attend(const rs_attention_args *a, int t, int g, int begin, int end, float *acc, float *m, float *l) {

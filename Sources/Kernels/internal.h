@@ -118,6 +118,12 @@ void rs_gemv_int16_zmm(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int
  * AVX-512 VNNI. */
 int rs_int_vnni(int isa);
 
+/* Where KV head g's row of `slot` starts in the K or V array `base` (fp32 or half). */
+static inline const void *rs_kv_row(const rs_attention_args *a, const void *base, int32_t slot, int g) {
+    const int64_t i = (int64_t)slot * a->kv_stride + (int64_t)g * a->head_dim;
+    return a->kv_f16 ? (const void *)((const uint16_t *)base + i) : (const void *)((const float *)base + i);
+}
+
 #if RS_X86
 RS_AVX2 __m256 rs_exp256(__m256 x);
 /* The K and V rows of the next block of keys into L2 (attention.c), for both attention kernels. */

@@ -24,6 +24,9 @@ struct EngineOptions: ParsableArguments {
     var moeBackend = MoEBackend.grouped
     @Flag(name: .customLong("fp32-activations"), help: "Decode with fp32 activations (matches an fp32 reference to 1e-3) instead of int16-quantized ones.")
     var fp32Activations = false
+    @Option(name: .customLong("kv-cache-dtype"),
+            help: "How the KV cache stores values: auto (halves, or fp32 with --fp32-activations), float16 or float32. Halves read half the bytes per decode step.")
+    var kvCacheDType = KVCacheDType.auto
     @Flag(name: .customLong("bf16-prompts"),
           help: "Multiply prompt-only batches in bf16 on CPUs with AVX-512 BF16 (Zen 4, Sapphire Rapids): pp512 about 1.7x faster on Zen 4; logits move by a few 1e-2, so a greedy continuation may then depend on scheduling.")
     var bf16Prompts = false
@@ -97,6 +100,7 @@ struct EngineOptions: ParsableArguments {
         c.moeBackend = moeBackend
         c.fp32Activations = fp32Activations
         c.bf16Prompts = bf16Prompts
+        c.kvCacheDType = kvCacheDType
         if let a = speculativeAlgorithm, let algorithm = SpeculativeConfig.Algorithm(rawValue: a.lowercased()) {
             // A chain of n steps verifies n + 1 tokens (SGLang's rule for top-k 1).
             c.speculative = SpeculativeConfig(algorithm: algorithm,
@@ -114,3 +118,4 @@ struct EngineOptions: ParsableArguments {
 
 extension EngineConfig.SchedulePolicy: ExpressibleByArgument {}
 extension MoEBackend: ExpressibleByArgument {}
+extension KVCacheDType: ExpressibleByArgument {}

@@ -5,7 +5,8 @@ import Testing
 /// Paged attention against a plain double-precision softmax(q k / sqrt(d)) v, over scattered
 /// slots, grouped-query heads and sliding windows; few tokens exercise the split-key
 /// (flash-decoding) path and its merge, many tokens the one-task-per-head path. Head dims 32, 64
-/// and 128 take the register-tiled kernel, 96 the general one.
+/// and 128 take the register-tiled kernel, 96 the general one. A half cache (`f16`) is checked
+/// against the reference over the values it holds (each rounded to binary16).
 @Suite("paged attention kernel")
 struct AttentionKernelTests {
     @Test(arguments: [(1, 300, 0, 64), (2, 700, 100, 64), (3, 40, 0, 64), (24, 200, 0, 64), (5, 1000, 512, 64),
@@ -14,12 +15,23 @@ struct AttentionKernelTests {
         try Self.check(tokens: tokens, context: context, window: window, hd: hd, softcap: 0)
     }
 
+    @Test("a half cache", arguments: [(1, 300, 0, 64), (24, 200, 0, 64), (3, 700, 0, 128), (5, 700, 512, 256), (2, 500, 100, 96)])
+    func halfCache(tokens: Int, context: Int, window: Int, hd: Int) throws {
+        try Self.check(tokens: tokens, context: context, window: window, hd: hd, softcap: 0, f16: true)
+    }
+
     /// One case on the calling thread's kernel path (`ForcedISA.run` picks it).
-    static func check(tokens: Int, context: Int, window: Int, hd: Int, softcap: Float) throws {
+    static func check(tokens: Int, context: Int, window: Int, hd: Int, softcap: Float, f16: Bool = false) throws {
         let heads = 6, kvHeads = 2, slotsTotal = 2048
         var rng = SeededGenerator(seed: UInt64(tokens * 1000 + context + hd * 100_000))
         let rand = { (n: Int) in (0 ..< n).map { _ in rng.nextUnit() * 2 - 1 } }
-        let k = rand(slotsTotal * kvHeads * hd), v = rand(slotsTotal * kvHeads * hd)
+        var k = rand(slotsTotal * kvHeads * hd), v = rand(slotsTotal * kvHeads * hd)
+        // The half cache's bits, and the values they stand for (what the reference sees).
+        let kh = k.map(rs_fp32_to_fp16), vh = v.map(rs_fp32_to_fp16)
+        if f16 {
+            k = kh.map(rs_fp16_to_fp32)
+            v = vh.map(rs_fp16_to_fp32)
+        }
         let q = rand(tokens * heads * hd).map { $0 * 3 }
         // One sequence whose positions live at scattered slots; the last `tokens` positions
         // are the queries.
@@ -31,7 +43,9 @@ struct AttentionKernelTests {
         let offsets = [Int32](repeating: 0, count: tokens)
         var out = [Float](repeating: .nan, count: tokens * heads * hd)
         let scale = 1 / Float(hd).squareRoot()
-        q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
+        let kRaw = f16 ? kh.withUnsafeBytes { Array($0) } : k.withUnsafeBytes { Array($0) }
+        let vRaw = f16 ? vh.withUnsafeBytes { Array($0) } : v.withUnsafeBytes { Array($0) }
+        q.withUnsafeBufferPointer { qp in kRaw.withUnsafeBytes { kp in vRaw.withUnsafeBytes { vp in
             slots.withUnsafeBufferPointer { sp in offsets.withUnsafeBufferPointer { op in
                 begins.withUnsafeBufferPointer { bp in ends.withUnsafeBufferPointer { ep in
                     out.withUnsafeMutableBufferPointer { outp in
@@ -40,7 +54,7 @@ struct AttentionKernelTests {
                             k_cache: kp.baseAddress, v_cache: vp.baseAddress, kv_stride: Int64(kvHeads * hd),
                             slots: sp.baseAddress, tok_slot_off: op.baseAddress, tok_kv_begin: bp.baseAddress,
                             tok_kv_end: ep.baseAddress, n_tokens: Int32(tokens), n_head: Int32(heads), n_kv: Int32(kvHeads),
-                            head_dim: Int32(hd), scale: scale, softcap: softcap, tok_tree_mask: nil)
+                            head_dim: Int32(hd), scale: scale, softcap: softcap, tok_tree_mask: nil, kv_f16: f16 ? 1 : 0)
                         rs_attention(&args)
                     }
                 } }
@@ -66,7 +80,7 @@ struct AttentionKernelTests {
                 }
             }
         }
-        #expect(worst < 2e-5, "\(tokens) tokens, \(context) keys, window \(window), head \(hd), isa \(rs_isa()): max abs error \(worst)")
+        #expect(worst < 2e-5, "\(tokens) tokens, \(context) keys, window \(window), head \(hd), f16 \(f16), isa \(rs_isa()): max abs error \(worst)")
     }
 }
 

@@ -49,7 +49,8 @@ enum HFChecks {
             (loaded.model as? MixtureOfExperts)?.moeBackend = backend
             for (i, p) in golden.enumerated() {
                 guard let want = p.logits else { continue }
-                let runner = SequenceRunner(model: loaded.model, kvTokens: 512)
+                // The reference's precision: fp32 activations and KV.
+                let runner = SequenceRunner(model: loaded.model, kvTokens: 512, activations: .fp32)
                 let got = try runner.extend(p.prompt_ids, allLogits: true)
                 #expect(got.rows == want.count)
                 var worst: Float = 0

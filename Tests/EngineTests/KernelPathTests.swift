@@ -129,10 +129,20 @@ struct KernelPathTests {
         (4, 333, 0, 100, 0), (2, 250, 0, 64, 0), (1, 200, 0, 80, 30), (9, 45, 0, 128, 0),
     ]
 
-    static func attention(_ isa: ForcedISA, _ index: Int) throws {
+    static func attention(_ isa: ForcedISA, _ index: Int, f16: Bool = false) throws {
         let (tokens, context, window, hd, softcap) = Self.attentionCases[index]
-        try isa.run { try AttentionKernelTests.check(tokens: tokens, context: context, window: window, hd: hd, softcap: softcap) }
+        try isa.run { try AttentionKernelTests.check(tokens: tokens, context: context, window: window, hd: hd, softcap: softcap, f16: f16) }
     }
+
+    /// A half cache on every path: head dims 24, 256 (tiled in chunks on AVX-512), 64, 80 with a
+    /// softcap and 128.
+    static let halfCases = [0, 3, 6, 7, 8]
+    @Test("paged attention over a half cache: scalar", arguments: halfCases)
+    func halfAttentionScalar(index: Int) throws { try Self.attention(.scalar, index, f16: true) }
+    @Test("paged attention over a half cache: AVX2", ForcedISA.avx2.trait, arguments: halfCases)
+    func halfAttentionAVX2(index: Int) throws { try Self.attention(.avx2, index, f16: true) }
+    @Test("paged attention over a half cache: AVX-512", ForcedISA.avx512.trait, arguments: halfCases)
+    func halfAttentionAVX512(index: Int) throws { try Self.attention(.avx512, index, f16: true) }
 
     @Test("paged attention vs double precision: scalar", arguments: attentionCases.indices)
     func attentionScalar(index: Int) throws { try Self.attention(.scalar, index) }

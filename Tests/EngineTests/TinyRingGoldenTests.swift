@@ -51,7 +51,8 @@ struct TinyRingGoldenTests {
         (m.model as? MixtureOfExperts)?.moeBackend = backend
         defer { (m.model as? MixtureOfExperts)?.moeBackend = .grouped }
         for (i, p) in g.prompts.enumerated() {
-            let runner = SequenceRunner(model: m.model, kvTokens: 512)
+            // The reference's precision: fp32 activations and KV.
+            let runner = SequenceRunner(model: m.model, kvTokens: 512, activations: .fp32)
             let all = i == g.all_position_logits.prompt_index
             let got = try runner.extend(p.prompt_ids, allLogits: all)
             let last = got.row(got.rows - 1)
@@ -70,7 +71,7 @@ struct TinyRingGoldenTests {
         let m = try Self.loaded.get(), g = try TinyRingGolden.load()
         let decoder = try #require(m.model as? DecoderModel)
         let p = g.prompts[g.routing.prompt_index]
-        _ = try SequenceRunner(model: decoder, kvTokens: 512).extend(p.prompt_ids)
+        _ = try SequenceRunner(model: decoder, kvTokens: 512, activations: .fp32).extend(p.prompt_ids)
         for want in g.routing.layers {
             guard case .moe(let layer) = decoder.layers[want.layer].ffn else {
                 Issue.record("layer \(want.layer) is not MoE")

@@ -94,7 +94,7 @@ struct TreeAttentionTests {
                             k_cache: kp.baseAddress, v_cache: vp.baseAddress, kv_stride: Int64(kvHeads * hd),
                             slots: sp.baseAddress, tok_slot_off: op.baseAddress, tok_kv_begin: bp.baseAddress,
                             tok_kv_end: ep.baseAddress, n_tokens: Int32(n), n_head: Int32(heads), n_kv: Int32(kvHeads),
-                            head_dim: Int32(hd), scale: scale, softcap: 0, tok_tree_mask: mp.baseAddress)
+                            head_dim: Int32(hd), scale: scale, softcap: 0, tok_tree_mask: mp.baseAddress, kv_f16: 0)
                         rs_attention(&args)
                     }
                 } } }

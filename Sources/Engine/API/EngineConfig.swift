@@ -29,9 +29,28 @@ public struct EngineConfig: Sendable, Equatable {
     /// process-wide): faster prefill, logits within a few 1e-2, greedy continuations that may
     /// depend on scheduling.
     public var bf16Prompts = false
+    /// How the KV pool stores values (SGLang's `--kv-cache-dtype`): `auto` keeps halves, or
+    /// fp32 with `fp32Activations`.
+    public var kvCacheDType = KVCacheDType.auto
     /// Speculative decoding (nil: off). Speculative steps run without overlap: drafts are
     /// built from tokens the host must have seen (see `SpeculativeConfig`).
     public var speculative: SpeculativeConfig?
 
     public init() {}
+
+    /// The cache precision this configuration gives `model`.
+    public func kvPrecision(for model: any LanguageModel) -> KVCache.Precision {
+        switch kvCacheDType {
+        case .auto: model.kvPrecision(for: fp32Activations ? .fp32 : .standard)
+        case .float32: .float32
+        case .float16: model.halfKV ? .float16 : .float32
+        }
+    }
+}
+
+/// `--kv-cache-dtype` values.
+public enum KVCacheDType: String, Sendable, CaseIterable {
+    case auto
+    case float32
+    case float16
 }

@@ -19,7 +19,7 @@ public enum SequenceError: Error, Equatable, Sendable, CustomStringConvertible {
 public final class SequenceRunner: @unchecked Sendable {
     // Used by one thread at a time.
     public let model: any LanguageModel
-    public let cache: KVCache
+    public private(set) var cache: KVCache
     let slots: ReqToTokenPool
     let row: Int
     private var pages: [Int32] = []
@@ -27,16 +27,28 @@ public final class SequenceRunner: @unchecked Sendable {
     public private(set) var length = 0
     /// Longest prefill chunk per forward pass (bounds activation memory).
     public var chunkSize = 512
-    /// Activations of the decode products; `.fp32` to match an fp32 reference to 1e-3.
-    public var activations = ActivationFormat.standard
+    /// Activations of the decode products; `.fp32` to match an fp32 reference to 1e-3. The
+    /// cache's precision follows (fp32 with fp32, halves otherwise), so it is set before the
+    /// first token.
+    public var activations = ActivationFormat.standard {
+        didSet {
+            let precision = model.kvPrecision(for: activations)
+            guard precision != cache.precision else { return }
+            precondition(length == 0 && pages.isEmpty, "activations change before the first token")
+            cache = KVCache(layers: cache.layers, kvDim: cache.kvDim, tokens: cache.slotCount, pageSize: cache.pageSize,
+                            precision: precision)
+        }
+    }
 
-    public init(model: any LanguageModel, kvTokens: Int? = nil, pageSize: Int = 16) {
+    public init(model: any LanguageModel, kvTokens: Int? = nil, pageSize: Int = 16, activations: ActivationFormat = .standard) {
         self.model = model
         let ctx = min(model.info.contextLength, kvTokens ?? model.info.contextLength)
-        cache = KVCache(layers: model.info.layers, kvDim: model.info.kvDim, tokens: max(ctx, 1), pageSize: pageSize)
+        cache = KVCache(layers: model.info.layers, kvDim: model.info.kvDim, tokens: max(ctx, 1), pageSize: pageSize,
+                        precision: model.kvPrecision(for: activations))
         slots = ReqToTokenPool(rows: 1, maxContext: cache.slotCount)
         row = slots.allocateRow()!
         batch = ForwardBatch(slotTable: slots.table)
+        self.activations = activations
     }
 
     deinit { cache.allocator.release(pages) }

@@ -39,12 +39,13 @@ struct AttentionPlan {
                     treeMasks.withUnsafeBufferPointer { masks in
                         var args = rs_attention_args(
                             q: q, ldq: Int64(ldq), out: out, ldo: Int64(ldo),
-                            k_cache: cache.keys(layer: layer), v_cache: cache.values(layer: layer),
+                            k_cache: cache.rawKeys(layer: layer), v_cache: cache.rawValues(layer: layer),
                             kv_stride: Int64(cache.kvDim), slots: batch.slotTable,
                             tok_slot_off: off.baseAddress, tok_kv_begin: b.baseAddress, tok_kv_end: e.baseAddress,
                             n_tokens: Int32(batch.tokenCount), n_head: Int32(heads), n_kv: Int32(kvHeads),
                             head_dim: Int32(headDim), scale: scale, softcap: softcap,
-                            tok_tree_mask: masks.isEmpty ? nil : masks.baseAddress)
+                            tok_tree_mask: masks.isEmpty ? nil : masks.baseAddress,
+                            kv_f16: cache.precision == .float16 ? 1 : 0)
                         rs_attention(&args)
                     }
                 }

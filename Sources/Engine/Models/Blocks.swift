@@ -19,13 +19,12 @@ enum Blocks {
         }
     }
 
-    /// Copies the batch's new K and V rows into their slots of layer `layer`.
+    /// Copies the batch's new K and V rows into their slots of layer `layer` (rounded to halves
+    /// in a half cache).
     static func storeKV(k: UnsafePointer<Float>, v: UnsafePointer<Float>, batch: ForwardBatch, cache: KVCache, layer: Int) {
         let dim = cache.kvDim
-        let kc = cache.keys(layer: layer), vc = cache.values(layer: layer)
         for (t, slot) in batch.outSlots.enumerated() {
-            (kc + Int(slot) * dim).update(from: k + t * dim, count: dim)
-            (vc + Int(slot) * dim).update(from: v + t * dim, count: dim)
+            cache.store(k: k + t * dim, v: v + t * dim, slot: slot, layer: layer)
         }
     }
 

@@ -21,6 +21,7 @@ final class DecoderModel: LanguageModel, MixtureOfExperts, @unchecked Sendable {
     /// Keeps mapped files and converted weights alive.
     let owner: Any
     var moeBackend = MoEBackend.grouped
+    var halfKV: Bool { true }
 
     /// The distinct RoPE and window pairs of the layers (one for most models, a global and a
     /// sliding one for Gemma 3): each gets one rotation table and one attention plan per batch.

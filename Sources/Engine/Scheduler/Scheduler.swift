@@ -80,10 +80,12 @@ final class Scheduler: @unchecked Sendable {
         self.config = config
         self.recorder = recorder
         let info = loaded.model.info
-        let tokens = config.kvCacheTokens ?? Self.defaultKVTokens(info: info)
+        let precision = config.kvPrecision(for: loaded.model)
+        let tokens = config.kvCacheTokens ?? Self.defaultKVTokens(info: info, precision: precision)
         // The MTP layer keeps its KV in one more cache layer, at the same slots as the model's.
         let nextn = config.speculative?.algorithm == .nextn ? (loaded.model as? DecoderModel).flatMap { $0.nextn == nil ? nil : $0 } : nil
-        cache = KVCache(layers: info.layers + (nextn == nil ? 0 : 1), kvDim: info.kvDim, tokens: tokens, pageSize: config.pageSize)
+        cache = KVCache(layers: info.layers + (nextn == nil ? 0 : 1), kvDim: info.kvDim, tokens: tokens, pageSize: config.pageSize,
+                        precision: precision)
         slots = ReqToTokenPool(rows: config.maxRunningRequests, maxContext: min(info.contextLength, cache.slotCount) + config.pageSize)
         tree = config.radixCache ? RadixCache(pageSize: config.pageSize) : nil
         let table = slots.table, slotCount = cache.slotCount, passTokens = min(config.chunkedPrefillSize, 512)
@@ -114,8 +116,8 @@ final class Scheduler: @unchecked Sendable {
     }
 
     /// A quarter of the memory that is free now, at most the context of 64 sequences.
-    static func defaultKVTokens(info: ModelInfo) -> Int {
-        let perToken = info.layers * info.kvDim * 2 * 4
+    static func defaultKVTokens(info: ModelInfo, precision: KVCache.Precision) -> Int {
+        let perToken = info.layers * info.kvDim * 2 * precision.bytes
         var free = 4 << 30
         if let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),

@@ -34,6 +34,12 @@ void rs_dequantize_row_ref(int type, const void *src, float *dst, int64_t n);
 /* IEEE binary16 -> binary32, exact. */
 float rs_fp16_to_fp32(uint16_t h);
 
+/* binary32 -> binary16, rounded to nearest even (overflow to infinity, NaN kept a NaN). */
+uint16_t rs_fp32_to_fp16(float f);
+
+/* dst[i] = rs_fp32_to_fp16(src[i]), with F16C where the CPU has it (same bits). */
+void rs_fp32_to_fp16_row(const float *src, uint16_t *dst, int64_t n);
+
 /* ---- worker pool ---------------------------------------------------------------------- */
 
 /* Starts the pool with `nthreads` threads in all (the caller counts as one); idempotent.
@@ -181,8 +187,8 @@ typedef struct {
     int64_t ldq;
     float *out;              /* out[t * ldo + h * head_dim + d] */
     int64_t ldo;
-    const float *k_cache;    /* k[slot * kv_stride + g * head_dim + d] */
-    const float *v_cache;
+    const void *k_cache;     /* k[slot * kv_stride + g * head_dim + d]: float, or IEEE half (kv_f16) */
+    const void *v_cache;
     int64_t kv_stride;
     const int32_t *slots;        /* KV slot of every cached position, per sequence, concatenated */
     const int32_t *tok_slot_off; /* per query token: where its sequence's slots start */
@@ -194,6 +200,9 @@ typedef struct {
     /* NULL, or per query token: positions tok_kv_end + i it sees as well, for each bit i set (a
      * token of a draft tree sees the prefix [begin, end) and its tree ancestors and itself). */
     const uint64_t *tok_tree_mask;
+    /* 1: k_cache and v_cache hold IEEE binary16 (`rs_fp32_to_fp16`), read as fp32; half the
+     * bytes of a decode step's KV traffic. */
+    int32_t kv_f16;
 } rs_attention_args;
 
 /* Causal softmax attention over a paged KV cache, grouped-query, online softmax; with a tree
