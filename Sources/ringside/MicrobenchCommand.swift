@@ -51,7 +51,8 @@ struct Microbench: ParsableCommand {
         if !stepWidths.isEmpty { return try runStepWidths(loaded) }
         let m = loaded.model
         let activations = chosenActivations
-        let kernels = KernelPath.current(weightType: KernelPath.dominantType(atPath: loaded.path), activations: activations)
+        var kernels = KernelPath.current(weightType: KernelPath.dominantType(atPath: loaded.path), activations: activations)
+        kernels.kvCache = m.kvPrecision(for: activations).rawValue
         if !json { print(kernels.summary) }
         guard depth >= 0 else { throw CLIError("--depth must be >= 0") }
         let rates = try ForwardBench(promptTokens: promptTokens, decodeTokens: decodeTokens, depth: depth, repetitions: repetitions)

@@ -81,5 +81,15 @@ struct BenchFiguresTests {
         let p = try #require(try Self.object(BenchJSON.encode(path)) as [String: Any]?)
         #expect(p["batch_kernel"] as? String == "int16-avx512vnni-zmm (Q4_1, 6 tokens or more)")
         #expect(path.summary.contains("batches int16-avx512vnni-zmm"))
+        #expect(p["kv_cache"] == nil && !path.summary.contains("kv cache"))
+    }
+
+    @Test func theKVCacheKeyNamesThePrecision() throws {
+        var path = KernelPath(cpu: "EPYC", isa: "avx512", vnni: true, decodeKernel: "int16-avx512vnni (Q4_1)",
+                              prefillKernel: "sgemm", blas: "OpenBLAS", threads: 2)
+        path.kvCache = KVCache.Precision.float16.rawValue
+        let p = try #require(try Self.object(BenchJSON.encode(path)) as [String: Any]?)
+        #expect(p["kv_cache"] as? String == "float16")
+        #expect(path.summary.contains("kv cache float16"))
     }
 }

@@ -17,6 +17,8 @@ public struct KernelPath: Sendable, Codable, Equatable {
     public var prefillKernel: String
     /// The BLAS library and the core type it runs.
     public var blas: String
+    /// How the run's KV cache stores values (float16 or float32), where a model was given.
+    public var kvCache: String?
     public var threads: Int
 
     public init(cpu: String, isa: String, vnni: Bool, decodeKernel: String, batchKernel: String? = nil, prefillKernel: String,
@@ -34,6 +36,7 @@ public struct KernelPath: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case cpu, isa, vnni, threads, blas
         case decodeKernel = "decode_kernel", batchKernel = "batch_kernel", prefillKernel = "prefill_kernel"
+        case kvCache = "kv_cache"
     }
 
     /// The path now, for weights of `weightType` decoded with `activations`.
@@ -97,7 +100,7 @@ public struct KernelPath: Sendable, Codable, Equatable {
 
     public var summary: String {
         "path: cpu \"\(cpu)\", isa \(isa)\(vnni ? "+vnni" : ""), decode \(decodeKernel)\(batchKernel.map { ", batches \($0)" } ?? ""), "
-            + "prefill \(prefillKernel), \(blas), \(threads) threads"
+            + "prefill \(prefillKernel)\(kvCache.map { ", kv cache \($0)" } ?? ""), \(blas), \(threads) threads"
     }
 }
 
