@@ -53,6 +53,17 @@ struct HalfKVCacheTests {
         }
     }
 
+    /// The default pool from 4 GiB free (a quarter of it): 6 layers x 128 K and 128 V halves are
+    /// 3072 bytes a token, 349525 tokens; with an MTP layer (hidden 512) 7 x 512 + 2048 = 5632
+    /// bytes, 190650 tokens; fp32 doubles the KV part.
+    @Test func defaultPoolCountsWhatATokenCosts() {
+        let info = ModelInfo(architecture: "llama", name: "m", vocabSize: 100, contextLength: 1 << 20, layers: 6, kvDim: 128,
+                             parameterCount: 0, weightBytes: 0)
+        #expect(Scheduler.defaultKVTokens(info: info, precision: .float16, free: 4 << 30) == 349_525)
+        #expect(Scheduler.defaultKVTokens(info: info, precision: .float16, mtpHidden: 512, free: 4 << 30) == 190_650)
+        #expect(Scheduler.defaultKVTokens(info: info, precision: .float32, free: 4 << 30) == 174_762)
+    }
+
     /// Halves by default; fp32 with fp32 activations or when asked; fp32 for a model that keeps
     /// its own values in the cache.
     @Test func precisionChoice() throws {

@@ -81,9 +81,11 @@ final class Scheduler: @unchecked Sendable {
         self.recorder = recorder
         let info = loaded.model.info
         let precision = config.kvPrecision(for: loaded.model)
-        let tokens = config.kvCacheTokens ?? Self.defaultKVTokens(info: info, precision: precision)
-        // The MTP layer keeps its KV in one more cache layer, at the same slots as the model's.
+        // The MTP layer keeps its KV in one more cache layer, at the same slots as the model's,
+        // and the main model's hidden state of every slot (`NextNDrafter.store`, fp32).
         let nextn = config.speculative?.algorithm == .nextn ? (loaded.model as? DecoderModel).flatMap { $0.nextn == nil ? nil : $0 } : nil
+        let tokens = config.kvCacheTokens
+            ?? Self.defaultKVTokens(info: info, precision: precision, mtpHidden: nextn?.embedding.cols)
         cache = KVCache(layers: info.layers + (nextn == nil ? 0 : 1), kvDim: info.kvDim, tokens: tokens, pageSize: config.pageSize,
                         precision: precision)
         slots = ReqToTokenPool(rows: config.maxRunningRequests, maxContext: min(info.contextLength, cache.slotCount) + config.pageSize)
@@ -115,11 +117,14 @@ final class Scheduler: @unchecked Sendable {
         (loaded.model as? MixtureOfExperts)?.moeBackend = config.moeBackend
     }
 
-    /// A quarter of the memory that is free now, at most the context of 64 sequences.
-    static func defaultKVTokens(info: ModelInfo, precision: KVCache.Precision) -> Int {
-        let perToken = info.layers * info.kvDim * 2 * precision.bytes
-        var free = 4 << 30
-        if let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+    /// A quarter of the memory that is free now (`free`: given instead), at most the context of
+    /// 64 sequences; a token costs the K and V of every layer and, with an MTP drafter
+    /// (`mtpHidden`: its hidden size), its KV layer and the stored fp32 hidden state.
+    static func defaultKVTokens(info: ModelInfo, precision: KVCache.Precision, mtpHidden: Int? = nil, free given: Int? = nil) -> Int {
+        let layers = info.layers + (mtpHidden == nil ? 0 : 1)
+        let perToken = layers * info.kvDim * 2 * precision.bytes + (mtpHidden ?? 0) * 4
+        var free = given ?? 4 << 30
+        if given == nil, let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
            let kb = Int(line.split(separator: " ").dropFirst().first ?? "") {
             free = kb * 1024
