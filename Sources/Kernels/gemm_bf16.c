@@ -7,12 +7,13 @@
  *
  * Rounding both operands to bf16 (8 significant bits) moves a product by a few parts in a
  * thousand of its magnitude (SmolLM2's first-token logits by up to 0.09); products accumulate in
- * fp32. That is enough to change a greedy continuation where a prompt's numbers depend on how it
- * was scheduled: a retracted request re-prefills its generated tokens, a cached prefix was
- * computed by decode steps, a prompt chunk may share a batch with decode tokens. So it is asked
- * for (`--bf16-prompts`, rs_set_bf16_prompts), and then the forward pass turns it on
- * (rs_set_thread_bf16_panels) only for batches of prompt tokens alone, never with fp32
- * activations (the path that reproduces an fp32 reference); elsewhere panels take sgemm.
+ * fp32. That is enough to change a greedy continuation if a prompt's numbers depended on how it
+ * was scheduled (a chunk alone or beside decode tokens, a few tokens after a cached prefix), so
+ * the rows are chosen per token, not per batch: the forward pass names its prompt rows
+ * (rs_set_thread_bf16_rows, matmul.c) and they take bf16 panels in any batch and at any count,
+ * while decode, verification and generated tokens (a retracted request's recomputed output)
+ * never do. On by default (`--no-bf16-prompts`, rs_set_bf16_prompts(0) turn it off), never
+ * with fp32 activations (the path that reproduces an fp32 reference).
  *
  * Layouts: x as bf16 in its own order, so that uint32 p of a token's row is the pair (2p, 2p+1);
  * a panel as groups of 32 rows where pair p of the group is 32 uint32, rows 0-15 then 16-31, one
@@ -50,7 +51,7 @@ static uint32_t *grow(pairs_buffer *b, int64_t n) {
 
 /* The process's choice (`--bf16-prompts`), a thread's override of it (-1: none), and whether
  * the calling thread's products take bf16 panels now (set by the forward pass per batch). */
-static _Atomic int bf16_prompts = 0;
+static _Atomic int bf16_prompts = 1;
 static _Thread_local int thread_bf16_prompts = -1;
 static _Thread_local int thread_bf16_panels = 0;
 

@@ -402,6 +402,70 @@ void rs_matmul(const rs_matmul_job *jobs, int njobs, const float *x, int64_t ldx
     rs_matmul_ex(jobs, njobs, x, ldx, cols, n_tokens, rs_thread_activations());
 }
 
+/* ---- prompt rows in bf16 ------------------------------------------------------------------ */
+
+/* The calling thread's batch plan (rs_set_thread_bf16_rows): products over exactly `plan_rows`
+ * rows split at the ranges, which take bf16 panels whatever their size, and the rest the path
+ * their own size picks. So a prompt token is computed the same way in any batch, and a decode
+ * token never in bf16. `force_panels` holds for a range's products. */
+#define MAX_PLAN_RANGES 16
+static _Thread_local int64_t plan_bounds[2 * MAX_PLAN_RANGES];
+static _Thread_local int plan_ranges = 0, plan_busy = 0, force_panels = 0;
+static _Thread_local int64_t plan_rows = 0;
+
+int rs_set_thread_bf16_rows(const int64_t *bounds, int nranges, int64_t rows) {
+    if (nranges < 0 || nranges > MAX_PLAN_RANGES) return -1;
+    for (int i = 0; i < 2 * nranges; i++) plan_bounds[i] = bounds[i];
+    plan_ranges = nranges;
+    plan_rows = rows;
+    return 0;
+}
+
+static int plan_applies(int64_t n_tokens, int njobs) {
+    return plan_ranges > 0 && !plan_busy && n_tokens == plan_rows && njobs <= MAX_JOBS;
+}
+
+/* One product (glu: gate, up, down and the activation) to split by the plan. */
+typedef struct {
+    const rs_matmul_job *jobs;
+    int njobs;
+    int glu;
+    const float *x;
+    int64_t ldx, cols;
+    int mode; /* matmul: activations; glu: the activation function */
+} split_ctx;
+
+static void matmul_pre(const rs_matmul_job *jobs, int njobs, const float *x, int64_t ldx, int64_t cols,
+                       int64_t n_tokens, int acts, const rs_qacts *pre);
+
+static void run_part(const split_ctx *s, int64_t a, int64_t b, int bf16) {
+    if (b <= a) return;
+    rs_matmul_job j[MAX_JOBS];
+    for (int i = 0; i < s->njobs; i++) {
+        j[i] = s->jobs[i];
+        j[i].y += a * j[i].ldy;
+    }
+    const int was = rs_set_thread_bf16_panels(bf16);
+    force_panels = bf16;
+    if (s->glu) rs_glu_ffn(&j[0], &j[1], s->mode, &j[2], s->x + a * s->ldx, s->ldx, s->cols, b - a);
+    else matmul_pre(j, s->njobs, s->x + a * s->ldx, s->ldx, s->cols, b - a, s->mode, NULL);
+    force_panels = 0;
+    rs_set_thread_bf16_panels(was);
+}
+
+static void run_split(const split_ctx *s, int64_t n) {
+    plan_busy = 1;
+    int64_t at = 0;
+    for (int r = 0; r < plan_ranges; r++) {
+        const int64_t a = plan_bounds[2 * r], b = plan_bounds[2 * r + 1];
+        run_part(s, at, a, 0);
+        run_part(s, a, b, 1);
+        at = b;
+    }
+    run_part(s, at, n, 0);
+    plan_busy = 0;
+}
+
 /* Everything but the chunking: the path, and the activations quantized once on the issuing
  * thread (every task reads the same blocks), unless `pre` brings them already quantized. */
 static void matmul_setup(matmul_ctx *c, const rs_matmul_job *jobs, int njobs, const float *x, int64_t ldx,
@@ -422,7 +486,8 @@ static void matmul_setup(matmul_ctx *c, const rs_matmul_job *jobs, int njobs, co
      * --bf16-prompts), never with fp32 activations (they reproduce an fp32 reference). */
     const int bf16 = acts != RS_ACTS_FP32 && rs_gemm_bf16_available(c->isa, cols);
     c->xb = NULL;
-    c->gemv = n_tokens <= (int_types ? int_gemv_max_tokens : gemv_max_tokens) || (!rs_blas_available() && !bf16);
+    c->gemv = (!(bf16 && force_panels) && n_tokens <= (int_types ? int_gemv_max_tokens : gemv_max_tokens)) ||
+              (!rs_blas_available() && !bf16);
     if (!c->gemv && bf16) c->xb = rs_pack_acts_bf16(x, ldx, cols, n_tokens);
     if (!c->gemv && !c->xb && !rs_blas_available()) c->gemv = 1; /* no memory for the pairs, no BLAS */
     if (c->gemv && int_types) {
@@ -468,6 +533,11 @@ static void matmul_pre(const rs_matmul_job *jobs, int njobs, const float *x, int
 
 void rs_matmul_ex(const rs_matmul_job *jobs, int njobs, const float *x, int64_t ldx, int64_t cols,
                   int64_t n_tokens, int acts) {
+    if (plan_applies(n_tokens, njobs)) {
+        split_ctx s = {jobs, njobs, 0, x, ldx, cols, acts};
+        run_split(&s, n_tokens);
+        return;
+    }
     matmul_pre(jobs, njobs, x, ldx, cols, n_tokens, acts, NULL);
 }
 
@@ -508,6 +578,12 @@ void rs_glu_ffn(const rs_matmul_job *gate, const rs_matmul_job *up, int act, con
                 const float *x, int64_t ldx, int64_t cols, int64_t n_tokens) {
     if (n_tokens <= 0) return;
     const int acts = rs_thread_activations();
+    if (plan_applies(n_tokens, 3)) {
+        const rs_matmul_job gud[3] = {*gate, *up, *down};
+        split_ctx s = {gud, 3, 1, x, ldx, cols, act};
+        run_split(&s, n_tokens);
+        return;
+    }
     const int64_t f = gate->rows;
     if (up->rows != f || gate->accumulate || up->accumulate || f % 32 != 0 || f * n_tokens * cols < RS_SERIAL_WORK) {
         /* The plain sequence: both products, the activation over all of it, the down product. */
@@ -529,7 +605,8 @@ void rs_glu_ffn(const rs_matmul_job *gate, const rs_matmul_job *up, int act, con
     c.next.d = NULL;
     /* The down product takes the integer matrix-vector path: quantize its input here, chunk by
      * chunk, instead of on the issuing thread between the two regions. */
-    const int down_int = acts != RS_ACTS_FP32 && rs_int_supported(down->type, f) && n_tokens <= int_gemv_max_tokens;
+    const int down_int = acts != RS_ACTS_FP32 && rs_int_supported(down->type, f) && n_tokens <= int_gemv_max_tokens &&
+                         !(c.m.xb && force_panels);
     if (down_int) c.next = rs_reserve_next_acts(f, n_tokens, acts == RS_ACTS_INT8 ? 127 : 32767, c.m.isa);
     if (c.m.gemv) {
         const int64_t chunks = (int64_t)rs_pool_size() * GEMV_CHUNKS_PER_THREAD;

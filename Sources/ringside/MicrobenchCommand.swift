@@ -25,8 +25,9 @@ struct Microbench: ParsableCommand {
     var json = false
     @Flag(name: .customLong("fp32-activations"), help: "Decode with fp32 activations instead of int16-quantized ones.")
     var fp32Activations = false
-    @Flag(name: .customLong("bf16-prompts"), help: "Prefill in bf16 on CPUs with AVX-512 BF16 (as the engine's --bf16-prompts).")
-    var bf16Prompts = false
+    @Flag(name: .customLong("bf16-prompts"), inversion: .prefixedNo,
+          help: "Prefill in bf16 on CPUs with AVX-512 BF16 (on by default, as the engine's --bf16-prompts).")
+    var bf16Prompts = true
     @Option(name: .long, help: "Decode activations: int16 (the default), int8 or fp32.")
     var activations: String?
     @Option(name: .long, help: "Run narrower kernels than the CPU allows: scalar, avx2 or avx512.")

@@ -25,10 +25,10 @@ public struct EngineConfig: Sendable, Equatable {
     /// Decode products take fp32 activations (matches an fp32 reference to 1e-3) instead of
     /// int16-quantized ones (faster; same greedy ids on the reference prompts).
     public var fp32Activations = false
-    /// Prompt-only batches multiply in bf16 on CPUs with AVX-512 BF16 (`KernelPath.bf16Prompts`,
-    /// process-wide): faster prefill, logits within a few 1e-2, greedy continuations that may
-    /// depend on scheduling.
-    public var bf16Prompts = false
+    /// Prompt tokens multiply in bf16 on CPUs with AVX-512 BF16 (set on the engine's device
+    /// thread; on by default): faster prefill, logits within about 0.1 of fp32, the same
+    /// numbers for a prompt token in any batch. Never with `fp32Activations`.
+    public var bf16Prompts = true
     /// How the KV pool stores values (SGLang's `--kv-cache-dtype`): `auto` keeps halves, or
     /// fp32 with `fp32Activations`.
     public var kvCacheDType = KVCacheDType.auto

@@ -87,8 +87,9 @@ public final class SequenceRunner: @unchecked Sendable {
         while start < tokens.count {
             let end = min(tokens.count, start + chunkSize)
             batch.removeAll()
+            // Several tokens at once are a prompt; one is a decode step.
             batch.append(tokens: tokens[start ..< end], startPosition: length + start, slotRow: row * slots.maxContext,
-                         allLogits: allLogits)
+                         allLogits: allLogits, prompt: tokens.count > 1)
             logits = activations.with { model.forward(batch, cache: cache) }
             start = end
         }

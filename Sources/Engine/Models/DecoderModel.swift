@@ -22,6 +22,8 @@ final class DecoderModel: LanguageModel, MixtureOfExperts, @unchecked Sendable {
     let owner: Any
     var moeBackend = MoEBackend.grouped
     var halfKV: Bool { true }
+    /// The batch's prompt rows for the kernels (`ForwardBatch.promptRanges`), storage reused.
+    var promptBounds: [Int64] = []
 
     /// The distinct RoPE and window pairs of the layers (one for most models, a global and a
     /// sliding one for Gemma 3): each gets one rotation table and one attention plan per batch.
@@ -76,12 +78,13 @@ final class DecoderModel: LanguageModel, MixtureOfExperts, @unchecked Sendable {
         Blocks.embed(batch.tokens, table: embedding, scale: embeddingScale, into: X)
         preparePositions(batch)
 
-        // Prompt tokens alone may take bf16 panels when asked for (`--bf16-prompts`); a decode
-        // or verification token never does.
-        let bf16 = batch.isPromptOnly && rs_bf16_prompts() != 0 && rs_thread_activations() != RS_ACTS_FP32
-        let previous = rs_set_thread_bf16_panels(bf16 ? 1 : 0)
+        // Prompt tokens take bf16 products (`--bf16-prompts`, CPUs with AVX-512 BF16) in any
+        // batch, whatever else it holds; decode, verification and generated tokens never do.
+        let bf16 = rs_bf16_prompts() != 0 && rs_thread_activations() != RS_ACTS_FP32 && rs_bf16_panels_supported() != 0
+        let ranges = bf16 ? batch.promptRanges(into: &promptBounds) : 0
+        if ranges > 0 { rs_set_thread_bf16_rows(promptBounds, Int32(min(ranges, 16)), Int64(n)) }
         for (li, L) in layers.enumerated() { runLayer(L, index: li, n: n, batch: batch, cache: cache) }
-        rs_set_thread_bf16_panels(previous)
+        if ranges > 0 { rs_set_thread_bf16_rows(nil, 0, 0) }
         if captureHidden {
             hidden.reserve(n * d)
             hidden.pointer.update(from: X, count: n * d)

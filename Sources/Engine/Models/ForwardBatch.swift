@@ -18,6 +18,9 @@ public struct ForwardBatch: @unchecked Sendable {
         /// A draft tree (`appendTree`): token i sits at row position `kvLength - tokenCount + i`
         /// but sees only the prefix before the root and its own ancestors (`treeMasks`).
         public var tree = false
+        /// The tokens are the request's own prompt (not tokens it generated, not a decode or a
+        /// verification): with bf16 prompts they take bf16 products in whatever batch.
+        public var prompt = false
     }
 
     public private(set) var tokens: [Int32] = []
@@ -39,10 +42,15 @@ public struct ForwardBatch: @unchecked Sendable {
 
     public var tokenCount: Int { tokens.count }
 
-    /// Every sequence extends a prompt by several tokens and wants only its last logits: no
-    /// decode, verification or scoring token is in the batch.
-    public var isPromptOnly: Bool {
-        !sequences.isEmpty && sequences.allSatisfy { $0.tokenCount > 1 && !$0.allLogits && !$0.tree }
+    /// The rows of prompt tokens as [start, end) pairs, adjacent sequences merged, into
+    /// `bounds` (emptied first); returns how many ranges.
+    func promptRanges(into bounds: inout [Int64]) -> Int {
+        bounds.removeAll(keepingCapacity: true)
+        for s in sequences where s.prompt && !s.allLogits && !s.tree {
+            let a = Int64(s.tokenStart), b = Int64(s.tokenStart + s.tokenCount)
+            if let last = bounds.last, last == a { bounds[bounds.count - 1] = b } else { bounds.append(a); bounds.append(b) }
+        }
+        return bounds.count / 2
     }
 
     /// Empties the batch but keeps its storage, so building the next one allocates nothing.
@@ -68,7 +76,8 @@ public struct ForwardBatch: @unchecked Sendable {
 
     /// Adds a sequence whose slots for positions `0 ..< startPosition + newTokens.count` are
     /// already in its row of the slot table.
-    public mutating func append<C: Collection>(tokens newTokens: C, startPosition: Int, slotRow: Int, allLogits: Bool = false)
+    public mutating func append<C: Collection>(tokens newTokens: C, startPosition: Int, slotRow: Int, allLogits: Bool = false,
+                                               prompt: Bool = false)
     where C.Element == Int32 {
         let start = tokens.count
         var p = startPosition
@@ -78,7 +87,8 @@ public struct ForwardBatch: @unchecked Sendable {
             outSlots.append(slotTable[slotRow + p])
             p += 1
         }
-        sequences.append(Sequence(tokenStart: start, tokenCount: newTokens.count, kvLength: p, slotRow: slotRow, allLogits: allLogits))
+        sequences.append(Sequence(tokenStart: start, tokenCount: newTokens.count, kvLength: p, slotRow: slotRow, allLogits: allLogits,
+                                  prompt: prompt))
         logitRowCount += allLogits ? newTokens.count : 1
         if !treeMasks.isEmpty { for _ in 0 ..< newTokens.count { treeMasks.append(0) } }
     }

@@ -18,13 +18,17 @@ final class DeviceWorker: @unchecked Sendable {
     private var thread: Thread?
 
     private let activations: ActivationFormat
+    /// bf16 prompt products on this engine's device thread (`EngineConfig.bf16Prompts`): a
+    /// thread's own setting, so engines of one process may differ.
+    private let bf16Prompts: Bool
     /// Drafts with the model's MTP layer (`--speculative-algorithm nextn`).
     private let nextn: NextNDrafter?
 
     init(model: any LanguageModel, cache: KVCache, rows: Int, recorder: Recorder, activations: ActivationFormat = .standard,
-         nextn: NextNDrafter? = nil) {
+         bf16Prompts: Bool = true, nextn: NextNDrafter? = nil) {
         self.model = model
         self.activations = activations
+        self.bf16Prompts = bf16Prompts
         self.nextn = nextn
         moe = model as? any MixtureOfExperts
         self.cache = cache
@@ -60,6 +64,7 @@ final class DeviceWorker: @unchecked Sendable {
 
     private func run() {
         activations.install()
+        rs_set_thread_bf16_prompts(bf16Prompts ? 1 : 0)
         nextn?.attach()
         var next = inbox.pop()
         while let b = next {

@@ -100,7 +100,10 @@ extension Scheduler {
     /// Schedules the next chunk of `r`'s prefill; false when the budget is spent.
     private func schedulePrefill(_ r: Req, into b: DeviceBatch, budget: inout Budget) -> Bool {
         let target = r.prompt.count + r.output.count
-        let chunk = min(target - r.kvComputed, config.chunkedPrefillSize, budget.tokens)
+        // A chunk is all prompt or all generated tokens (a retracted request recomputes both):
+        // prompt tokens may take bf16 products, generated ones are computed as they were decoded.
+        let inPrompt = r.kvComputed < r.prompt.count
+        let chunk = min((inPrompt ? r.prompt.count : target) - r.kvComputed, config.chunkedPrefillSize, budget.tokens)
         guard chunk > 0 else { return false }
         let ps = cache.pageSize
         let pagesNeeded = (r.kvComputed + chunk + ps - 1) / ps - r.pages.count
@@ -110,7 +113,7 @@ extension Scheduler {
         let start = r.kvComputed
         let final = start + chunk == target
         b.forward.append(tokens: (start ..< start + chunk).lazy.map { r.token(at: $0) }, startPosition: start,
-                         slotRow: r.row * slots.maxContext)
+                         slotRow: r.row * slots.maxContext, prompt: inPrompt)
         b.seqs.append(.init(row: r.row, sample: final, state: r.sampling))
         r.kvComputed = start + chunk
         if final {

@@ -92,13 +92,12 @@ final class Scheduler: @unchecked Sendable {
         tree = config.radixCache ? RadixCache(pageSize: config.pageSize) : nil
         let table = slots.table, slotCount = cache.slotCount, passTokens = min(config.chunkedPrefillSize, 512)
         device = DeviceWorker(model: loaded.model, cache: cache, rows: config.maxRunningRequests, recorder: recorder,
-                              activations: config.fp32Activations ? .fp32 : .standard,
+                              activations: config.fp32Activations ? .fp32 : .standard, bf16Prompts: config.bf16Prompts,
                               nextn: nextn.map {
                                   NextNDrafter(model: $0, rows: config.maxRunningRequests, slots: slotCount, slotTable: table,
                                                passTokens: passTokens)
                               })
         recorder.enabled = config.recordEvents
-        KernelPath.bf16Prompts = config.bf16Prompts
         drafter = config.speculative.flatMap {
             $0.algorithm == .ngram ? NgramDrafter(minWindow: $0.ngramMinMatchWindow, maxWindow: $0.ngramMaxMatchWindow) : nil
         }

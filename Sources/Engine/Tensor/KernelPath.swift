@@ -71,7 +71,7 @@ public struct KernelPath: Sendable, Codable, Equatable {
     /// Prompt-only batches multiply in bf16 where the CPU has AVX-512 BF16 (Zen 4, Sapphire
     /// Rapids): pp512 about 1.7x faster on Zen 4, logits within a few 1e-2 of fp32, and then a
     /// greedy continuation can depend on scheduling (retraction re-prefills generated tokens).
-    /// Process-wide; off unless asked for.
+    /// Process-wide; on by default (`--no-bf16-prompts` turns it off).
     public static var bf16Prompts: Bool {
         get { rs_bf16_prompts() != 0 }
         set { rs_set_bf16_prompts(newValue ? 1 : 0) }
