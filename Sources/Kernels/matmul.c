@@ -414,11 +414,12 @@ static _Thread_local int plan_ranges = 0, plan_busy = 0, force_panels = 0;
 static _Thread_local int64_t plan_rows = 0;
 
 int rs_set_thread_bf16_rows(const int64_t *bounds, int nranges, int64_t rows) {
-    if (nranges < 0 || nranges > MAX_PLAN_RANGES) return -1;
+    if (nranges < 0) nranges = 0;
+    if (nranges > MAX_PLAN_RANGES) nranges = MAX_PLAN_RANGES;
     for (int i = 0; i < 2 * nranges; i++) plan_bounds[i] = bounds[i];
     plan_ranges = nranges;
     plan_rows = rows;
-    return 0;
+    return nranges;
 }
 
 static int plan_applies(int64_t n_tokens, int njobs) {
@@ -482,8 +483,8 @@ static void matmul_setup(matmul_ctx *c, const rs_matmul_job *jobs, int njobs, co
     int int_types = 0;
     if (acts != RS_ACTS_FP32)
         for (int i = 0; i < njobs; i++) int_types |= rs_int_supported(jobs[i].type, cols);
-    /* bf16 panels where the calling thread turned them on (prompt-only batches with
-     * --bf16-prompts), never with fp32 activations (they reproduce an fp32 reference). */
+    /* bf16 panels where the calling thread turned them on (a batch's prompt rows, run_part),
+     * never with fp32 activations (they reproduce an fp32 reference). */
     const int bf16 = acts != RS_ACTS_FP32 && rs_gemm_bf16_available(c->isa, cols);
     c->xb = NULL;
     c->gemv = (!(bf16 && force_panels) && n_tokens <= (int_types ? int_gemv_max_tokens : gemv_max_tokens)) ||

@@ -9,12 +9,11 @@ import Kernels
 /// computes.
 public final class KVCache: @unchecked Sendable {
     /// How the cache stores a value.
-    public enum Precision: String, Sendable, CaseIterable, CustomStringConvertible {
+    public enum Precision: String, Sendable, CaseIterable {
         case float32
         case float16
 
         public var bytes: Int { self == .float32 ? 4 : 2 }
-        public var description: String { rawValue }
     }
 
     // The arrays are written only by the device thread during a forward pass; the page
@@ -62,8 +61,8 @@ public final class KVCache: @unchecked Sendable {
     func rawKeys(layer: Int) -> UnsafeRawPointer { UnsafeRawPointer(k[layer].pointer) }
     func rawValues(layer: Int) -> UnsafeRawPointer { UnsafeRawPointer(v[layer].pointer) }
 
-    /// Writes row `t` of k and v (kvDim floats each, rows `ld` apart) into `slot` of `layer`,
-    /// rounded to the cache's precision.
+    /// Writes one token's K and V rows (kvDim floats each) into `slot` of `layer`, rounded to
+    /// the cache's precision.
     func store(k src: UnsafePointer<Float>, v vsrc: UnsafePointer<Float>, slot: Int32, layer: Int) {
         let at = Int(slot) * kvDim
         switch precision {

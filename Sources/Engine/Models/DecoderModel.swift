@@ -82,7 +82,7 @@ final class DecoderModel: LanguageModel, MixtureOfExperts, @unchecked Sendable {
         // batch, whatever else it holds; decode, verification and generated tokens never do.
         let bf16 = rs_bf16_prompts() != 0 && rs_thread_activations() != RS_ACTS_FP32 && rs_bf16_panels_supported() != 0
         let ranges = bf16 ? batch.promptRanges(into: &promptBounds) : 0
-        if ranges > 0 { rs_set_thread_bf16_rows(promptBounds, Int32(min(ranges, 16)), Int64(n)) }
+        if ranges > 0 { rs_set_thread_bf16_rows(promptBounds, Int32(ranges), Int64(n)) }
         for (li, L) in layers.enumerated() { runLayer(L, index: li, n: n, batch: batch, cache: cache) }
         if ranges > 0 { rs_set_thread_bf16_rows(nil, 0, 0) }
         if captureHidden {

@@ -60,18 +60,18 @@ public struct KernelPath: Sendable, Codable, Equatable {
             threads: Int(rs_pool_size()))
     }
 
-    /// fp32 panels + sgemm, or without BLAS the matrix-vector kernels; with `--bf16-prompts` on
-    /// a CPU with AVX-512 BF16, prompt-only batches take bf16 panels (not with fp32 activations).
+    /// fp32 panels + sgemm, or without BLAS the matrix-vector kernels; with bf16 prompts on a CPU
+    /// with AVX-512 BF16, prompt tokens take bf16 panels at any count (not with fp32 activations).
     static func prefillDescription(blas: Bool, overTokens n: Int, activations: ActivationFormat) -> String {
         let fp32 = blas ? "dequantized panels + sgemm, over \(n) tokens" : "matrix-vector kernels (no BLAS)"
         guard bf16Prompts, activations != .fp32, rs_bf16_panels_supported() != 0 else { return fp32 }
-        return "bf16 panels (vdpbf16ps) for prompts over \(n) tokens, other batches " + (blas ? "sgemm" : "matrix-vector kernels")
+        return "bf16 panels (vdpbf16ps) for prompt tokens, other rows " + (blas ? "sgemm over \(n) tokens" : "matrix-vector kernels")
     }
 
-    /// Prompt-only batches multiply in bf16 where the CPU has AVX-512 BF16 (Zen 4, Sapphire
-    /// Rapids): pp512 about 1.7x faster on Zen 4, logits within a few 1e-2 of fp32, and then a
-    /// greedy continuation can depend on scheduling (retraction re-prefills generated tokens).
-    /// Process-wide; on by default (`--no-bf16-prompts` turns it off).
+    /// Prompt tokens multiply in bf16 where the CPU has AVX-512 BF16 (Zen 4, Sapphire Rapids):
+    /// pp512 about 1.6x faster on Zen 4, logits within a few 1e-2 of fp32, chosen per token so a
+    /// prompt's numbers do not depend on its batch. The process's setting (`SequenceRunner`,
+    /// `microbench`); an engine sets its device thread's. On by default (`--no-bf16-prompts`).
     public static var bf16Prompts: Bool {
         get { rs_bf16_prompts() != 0 }
         set { rs_set_bf16_prompts(newValue ? 1 : 0) }

@@ -131,15 +131,16 @@ int rs_gemv_int_path(const rs_matmul_job *j, const float *x, int64_t ldx, int64_
 
 /* Products of many tokens on the calling thread take bf16 panels (vdpbf16ps) instead of fp32
  * panels + sgemm where the CPU has AVX-512 BF16 (rs_bf16_panels_supported) and this is on; off
- * by default. Returns the previous setting. The forward pass turns it on for prompt-only
- * batches when the process asked for bf16 prompts (rs_set_bf16_prompts, `--bf16-prompts`):
- * bf16 moves logits by a few 1e-2. */
+ * by default. Returns the previous setting. The forward pass does not set it itself: it names
+ * its prompt rows (rs_set_thread_bf16_rows), and the products turn it on for those rows. bf16
+ * moves logits by a few 1e-2. */
 int rs_set_thread_bf16_panels(int on);
 /* The calling thread's prompt rows for a batch of `rows` rows: `nranges` ascending, disjoint
  * [bounds[2i], bounds[2i+1]). Products (rs_matmul, rs_glu_ffn) over exactly `rows` rows then
  * take bf16 panels for those rows whatever their number (where the CPU has AVX-512 BF16) and
  * the path their own size picks for the others: a token's numbers do not depend on what else
- * is in its batch. 0 ranges: none. Returns -1 past 16 ranges. */
+ * is in its batch. 0 ranges: none. Ranges past the 16th take the others' path; returns how many
+ * were kept. */
 int rs_set_thread_bf16_rows(const int64_t *bounds, int nranges, int64_t rows);
 int rs_bf16_panels_supported(void);
 void rs_set_bf16_prompts(int on);
