@@ -85,7 +85,17 @@ typedef struct {
      * 2p + 1's values 0-15, then both tokens' values 16-31; an odd T's last partner is zeros.
      * NULL where that kernel does not run (rs_int16_pairs). */
     const int16_t *q16p;
+    /* The integers again as two bytes each, v = 256 hi + lo, for the interleaved kernels
+     * (x16.c): token t's block b at (t * cols / 32 + b) * 64, the 32 hi bytes (signed) then the
+     * 32 lo bytes (0-255), in the order of the block's values. */
+    const uint8_t *hl;
 } rs_qacts;
+
+/* Rows [r0, r0 + n) of a job's weights in the stored layout: the job's own bytes, or for an
+ * interleaved type (RS_TYPE_X16; r0 and n multiples of 16) a copy in the calling thread's buffer,
+ * valid until its next call (NULL without memory). */
+const uint8_t *rs_job_stored_rows(const rs_matmul_job *j, int64_t r0, int64_t n);
+void rs_unpack_x16(int type, const void *w, int64_t row_bytes, int64_t r0, int64_t n, uint8_t *out);
 
 /* CLOCK_MONOTONIC in nanoseconds (pool.c). */
 int64_t rs_now_ns(void);
@@ -113,6 +123,12 @@ void rs_gemv_int8_avx2(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int
 void rs_gemv_int_vnni(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1);
 void rs_gemv_int8_vnni(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1);
 void rs_gemv_int16_zmm(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1);
+#endif
+/* Rows [r0, r1) (multiples of 16) of an interleaved type (RS_TYPE_X16) from a->hl. */
+void rs_gemv_x16_scalar(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1);
+#if RS_X86
+void rs_gemv_x16_avx2(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1);
+void rs_gemv_x16_vnni(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1);
 #endif
 /* 1 when the integer kernels of `isa` are the AVX-512 VNNI ones: isa is AVX-512 and the CPU has
  * AVX-512 VNNI. */

@@ -309,6 +309,7 @@ void rs_gemm_panel(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t 
 /* ---- matrix-vector: integer activations ------------------------------------------------- */
 
 int rs_int_supported(int type, int64_t cols) {
+    if (type & RS_TYPE_X16) return rs_x16_supported(type & 0xFF, 16, cols);
     switch (type) {
     case RS_TYPE_Q4_0: case RS_TYPE_Q4_1: case RS_TYPE_Q5_0: case RS_TYPE_Q8_0:
         return cols > 0 && cols % 32 == 0;
@@ -324,6 +325,12 @@ int rs_int_vnni(int isa) { return isa >= RS_ISA_AVX512 && rs_cpu_features_curren
 static void gemv_int_rows(int isa, const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0,
                           int64_t r1) {
 #if RS_X86
+    if (j->type & RS_TYPE_X16) {
+        if (rs_int_vnni(isa)) rs_gemv_x16_vnni(j, a, T, r0, r1);
+        else if (isa >= RS_ISA_AVX2) rs_gemv_x16_avx2(j, a, T, r0, r1);
+        else rs_gemv_x16_scalar(j, a, T, r0, r1);
+        return;
+    }
     if (rs_int_vnni(isa)) {
         if (a->q8) rs_gemv_int8_vnni(j, a, T, r0, r1);
         else if (a->q16p) rs_gemv_int16_zmm(j, a, T, r0, r1);
@@ -337,7 +344,8 @@ static void gemv_int_rows(int isa, const rs_matmul_job *j, const rs_qacts *a, in
     }
 #endif
     (void)isa;
-    rs_gemv_int_scalar(j, a, T, r0, r1);
+    if (j->type & RS_TYPE_X16) rs_gemv_x16_scalar(j, a, T, r0, r1);
+    else rs_gemv_int_scalar(j, a, T, r0, r1);
 }
 
 int rs_gemv_int_path(const rs_matmul_job *j, const float *x, int64_t ldx, int64_t cols, int64_t T,
@@ -352,6 +360,12 @@ int rs_gemv_int_path(const rs_matmul_job *j, const float *x, int64_t ldx, int64_
 
 const char *rs_gemv_kernel_name(int type, int acts) {
     const int isa = rs_isa();
+    if (acts != RS_ACTS_FP32 && (type & RS_TYPE_X16) && rs_int_supported(type, 256)) {
+        static const char *names[2][3] = {{"int16-x16-scalar", "int16-x16-avx2", "int16-x16-avx512vnni"},
+                                          {"int8-x16-scalar", "int8-x16-avx2", "int8-x16-avx512vnni"}};
+        const int k = rs_int_vnni(isa) ? 2 : isa >= RS_ISA_AVX2 ? 1 : 0;
+        return names[acts == RS_ACTS_INT8][k];
+    }
     if (acts != RS_ACTS_FP32 && rs_int_supported(type, 256)) {
         static const char *names[2][3] = {{"int16-scalar", "int16-avx2", "int16-avx512vnni"},
                                           {"int8-scalar", "int8-avx2", "int8-avx512vnni"}};
@@ -362,16 +376,32 @@ const char *rs_gemv_kernel_name(int type, int acts) {
 }
 
 const char *rs_gemv_batch_kernel_name(int type, int acts) {
-    if (acts == RS_ACTS_INT16 && rs_int_supported(type, 256) && rs_int16_pairs(rs_isa(), 16, 32767))
+    if (acts == RS_ACTS_INT16 && !(type & RS_TYPE_X16) && rs_int_supported(type, 256) && rs_int16_pairs(rs_isa(), 16, 32767))
         return "int16-avx512vnni-zmm";
     return rs_gemv_kernel_name(type, acts);
 }
 
-/* Rows [r0, r1) of one job, by the path the product takes. */
+/* Rows [r0, r1) of one job, by the path the product takes. Interleaved weights (RS_TYPE_X16) go
+ * to the other paths as a copy of their rows in the stored layout (fp32 activations, prompts). */
 static void product_rows(const matmul_ctx *c, const rs_matmul_job *j, int64_t r0, int64_t r1) {
-    if (c->gemv && c->int_acts && rs_int_supported(j->type, c->cols))
+    if (c->gemv && c->int_acts && rs_int_supported(j->type, c->cols)) {
         gemv_int_rows(c->isa, j, &c->qa, c->n_tokens, r0, r1);
-    else if (c->gemv)
+        return;
+    }
+    if (j->type & RS_TYPE_X16) {
+        rs_matmul_job s = *j;
+        s.type = j->type & 0xFF;
+        s.w = rs_job_stored_rows(j, r0, r1 - r0);
+        s.rows = r1 - r0;
+        s.y = j->y + r0;
+        if (!s.w) return; /* out of memory */
+        j = &s;
+        r1 -= r0;
+        r0 = 0;
+        product_rows(c, j, r0, r1);
+        return;
+    }
+    if (c->gemv)
         rs_gemv_rows(j, c->x, c->ldx, c->cols, c->n_tokens, r0, r1);
     else if (c->xb)
         rs_gemm_bf16_panel(j, c->xb, c->cols, c->n_tokens, r0, r1);

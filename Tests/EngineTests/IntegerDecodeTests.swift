@@ -14,8 +14,9 @@ struct IntegerDecodeTests {
 
     /// `forced`: through `rs_matmul_ex` (the engine's dispatch, on the pool when the product is
     /// large enough) with that path forced, instead of calling the `isa` kernels directly.
+    /// `interleaved`: the weights repacked 16 rows at a time (`rs_repack_x16`; rows a multiple of 16).
     static func check(type: GGMLType, isa: Int32, levels: Int32, tokens: Int, rows: Int = 37, forced: ForcedISA? = nil,
-                      cols: Int? = nil) {
+                      cols: Int? = nil, interleaved: Bool = false) {
         var rng = SeededGenerator(seed: UInt64(type.rawValue) * 1000 + UInt64(tokens) * 10 + UInt64(isa) + UInt64(rows))
         // 37 rows: not a multiple of any vector width or tile; 3 super-blocks or 7 blocks wide.
         let cols = cols ?? (type.blockValues == 256 ? 768 : 224)
@@ -29,12 +30,18 @@ struct IntegerDecodeTests {
         var y = [Float](repeating: 0.5, count: tokens * rows)
         var deq = [Float](repeating: 0, count: rows * cols)
         var rc: Int32 = 0
-        w.withUnsafeBytes { wb in
+        var packed = w
+        if interleaved { w.withUnsafeBytes { s in packed.withUnsafeMutableBytes { rs_repack_x16(Int32(type.rawValue), s.baseAddress, Int64(rows), Int64(cols), $0.baseAddress) } } }
+        let kernelType = Int32(type.rawValue) | (interleaved ? RS_TYPE_X16 : 0)
+        w.withUnsafeBytes { sb in deq.withUnsafeMutableBufferPointer { d in
+            let m = WeightMatrix(type: type, data: sb.baseAddress!, rows: rows, cols: cols)
+            for r in 0 ..< rows { m.dequantizeRow(r, into: d.baseAddress! + r * cols) }
+        } }
+        packed.withUnsafeBytes { wb in
             let m = WeightMatrix(type: type, data: wb.baseAddress!, rows: rows, cols: cols)
-            deq.withUnsafeMutableBufferPointer { d in for r in 0 ..< rows { m.dequantizeRow(r, into: d.baseAddress! + r * cols) } }
             x.withUnsafeBufferPointer { xb in
                 y.withUnsafeMutableBufferPointer { yb in
-                    var job = rs_matmul_job(type: Int32(type.rawValue), w: wb.baseAddress, row_bytes: Int64(m.rowBytes), rows: Int64(rows),
+                    var job = rs_matmul_job(type: kernelType, w: wb.baseAddress, row_bytes: Int64(m.rowBytes), rows: Int64(rows),
                                             y: yb.baseAddress, ldy: Int64(rows), accumulate: 1)
                     if let forced {
                         let acts = levels == 127 ? RS_ACTS_INT8 : RS_ACTS_INT16
@@ -68,7 +75,7 @@ struct IntegerDecodeTests {
                 worst = max(worst, err / bound)
             }
         }
-        #expect(worst <= 1, "\(type) isa \(isa) levels \(levels) \(tokens) tokens: error is \(worst)x the bound")
+        #expect(worst <= 1, "\(type)\(interleaved ? " interleaved" : "") isa \(isa) levels \(levels) \(tokens) tokens: error is \(worst)x the bound")
     }
 
     @Test("scalar path", arguments: types, [1, 2, 5, 8])

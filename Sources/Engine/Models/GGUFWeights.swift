@@ -20,7 +20,8 @@ struct GGUFWeights: WeightSource {
         guard t.type.isComputable else {
             throw .unsupportedTensorType(path: file.path, tensor: name, type: t.type.name)
         }
-        return WeightMatrix(type: t.type, data: file.tensorData(t), rows: rows, cols: cols)
+        let m = WeightMatrix(type: t.type, data: file.tensorData(t), rows: rows, cols: cols)
+        return m.interleavedCopy { owned.append($0) } ?? m
     }
 
     /// A vector of `count` floats, used in place when stored as F32.

@@ -45,10 +45,12 @@ public struct KernelPath: Sendable, Codable, Equatable {
         let brand = withUnsafeBytes(of: f.brand) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         rs_pool_start(0)
         let blas = rs_blas_available() != 0
-        let integer = activations != .fp32 && rs_int_supported(Int32(weightType.rawValue), 256) != 0
+        let stored = Int32(weightType.rawValue)
+        let type = stored | (rs_x16_pays(stored, 16, 256) != 0 ? RS_TYPE_X16 : 0)
+        let integer = activations != .fp32 && rs_int_supported(type, 256) != 0
         let gemvMax = integer ? rs_matmul_int_gemv_max_tokens() : rs_matmul_gemv_max_tokens()
-        let one = String(cString: rs_gemv_kernel_name(Int32(weightType.rawValue), activations.kernelMode))
-        let batch = String(cString: rs_gemv_batch_kernel_name(Int32(weightType.rawValue), activations.kernelMode))
+        let one = String(cString: rs_gemv_kernel_name(type, activations.kernelMode))
+        let batch = String(cString: rs_gemv_batch_kernel_name(type, activations.kernelMode))
         return KernelPath(
             cpu: brand.trimmingCharacters(in: " "),
             isa: String(cString: rs_isa_name(rs_isa())),
@@ -75,6 +77,15 @@ public struct KernelPath: Sendable, Codable, Equatable {
     public static var bf16Prompts: Bool {
         get { rs_bf16_prompts() != 0 }
         set { rs_set_bf16_prompts(newValue ? 1 : 0) }
+    }
+
+    /// Q4_0 and Q4_1 matrices of a GGUF file are interleaved sixteen rows at a time as they load
+    /// (`rs_repack_x16`), where the CPU has AVX-512 VNNI: a token of a step of several costs
+    /// about a third of the vector work. On by default (`--no-interleave-weights`); read when a
+    /// model loads.
+    public static var interleaveWeights: Bool {
+        get { rs_x16_repack() != 0 }
+        set { rs_set_x16_repack(newValue ? 1 : 0) }
     }
 
     /// The type holding most of a GGUF file's bytes: the one decode mostly reads. Hugging Face

@@ -10,24 +10,43 @@ public struct WeightMatrix: @unchecked Sendable {
     public let rows: Int
     public let cols: Int
     public let rowBytes: Int
+    /// The blocks of every 16 rows are stored together for the integer kernels
+    /// (`rs_repack_x16`): rows are not `rowBytes` apart, so only the kernels read them.
+    public let interleaved: Bool
 
-    public init(type: GGMLType, data: UnsafeRawPointer, rows: Int, cols: Int) {
+    public init(type: GGMLType, data: UnsafeRawPointer, rows: Int, cols: Int, interleaved: Bool = false) {
         self.type = type
         self.data = data
         self.rows = rows
         self.cols = cols
+        self.interleaved = interleaved
         rowBytes = type.byteCount(values: cols) ?? 0
     }
 
+    /// The kernels' name for the layout: the ggml type, with `RS_TYPE_X16` when interleaved.
+    var kernelType: Int32 { Int32(type.rawValue) | (interleaved ? RS_TYPE_X16 : 0) }
+
     /// Dequantizes row `r` into `out` (`cols` floats): an embedding lookup.
     public func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
-        rs_dequantize_row(Int32(type.rawValue), data + r * rowBytes, out, Int64(cols))
+        rs_dequantize_row_at(kernelType, data, Int64(rowBytes), Int64(r), out, Int64(cols))
     }
 
     /// A matmul job writing `y[t * ldy + r]`; `accumulate` adds into y (a fused residual).
     func job(into y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool = false) -> rs_matmul_job {
-        rs_matmul_job(type: Int32(type.rawValue), w: data, row_bytes: Int64(rowBytes), rows: Int64(rows),
+        rs_matmul_job(type: kernelType, w: data, row_bytes: Int64(rowBytes), rows: Int64(rows),
                       y: y, ldy: Int64(ldy), accumulate: accumulate ? 1 : 0)
+    }
+
+    /// An interleaved copy kept alive by `keep`, where this CPU's kernels make it pay
+    /// (`rs_x16_pays`: Q4_0 and Q4_1 with AVX-512 VNNI) and `KernelPath.interleaveWeights` is on;
+    /// else nil. Same bytes as the stored rows.
+    func interleavedCopy(keep: (FloatBuffer) -> Void) -> WeightMatrix? {
+        let t = Int32(type.rawValue)
+        guard !interleaved, KernelPath.interleaveWeights, rs_x16_pays(t, Int64(rows), Int64(cols)) != 0 else { return nil }
+        let storage = FloatBuffer(count: (rows * rowBytes + 3) / 4)
+        keep(storage)
+        rs_repack_x16(t, data, Int64(rows), Int64(cols), storage.pointer)
+        return WeightMatrix(type: type, data: UnsafeRawPointer(storage.pointer), rows: rows, cols: cols, interleaved: true)
     }
 }
 

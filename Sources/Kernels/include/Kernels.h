@@ -22,6 +22,23 @@ enum {
     RS_TYPE_BF16 = 30,
 };
 
+/* Added to a Q4_0 or Q4_1 type id: the weight was repacked by rs_repack_x16, sixteen rows
+ * interleaved block by block for the integer kernels (x16.c says how and why). rs_matmul takes
+ * such jobs (rows a multiple of 16); rs_dequantize_row_at reads their rows. */
+#define RS_TYPE_X16 0x100
+
+/* 1 when a `rows` x `cols` weight of this stored type can be interleaved; rs_x16_pays also
+ * needs the kernels that make it faster here (AVX-512 VNNI in use). */
+int rs_x16_supported(int type, int64_t rows, int64_t cols);
+int rs_x16_pays(int type, int64_t rows, int64_t cols);
+/* Whether loaders interleave where it pays (rs_x16_pays says no when off); on by default. */
+void rs_set_x16_repack(int on);
+int rs_x16_repack(void);
+/* Writes the interleaved copy of `rows` stored rows (same size as src) to dst. */
+void rs_repack_x16(int type, const void *src, int64_t rows, int64_t cols, void *dst);
+/* Row r of a weight `row_bytes` a row (stored or interleaved type), `n` values, dequantized. */
+void rs_dequantize_row_at(int type, const void *w, int64_t row_bytes, int64_t r, float *dst, int64_t n);
+
 /* 1 when rs_dequantize_row understands `type`. */
 int rs_type_supported(int type);
 

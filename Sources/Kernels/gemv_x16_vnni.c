@@ -1,0 +1,85 @@
+/*
+ * The interleaved kernel (x16.c) on 512-bit vectors with AVX-512 VNNI: one lane a row, sixteen
+ * rows a vector. rs_gemv_x16_scalar is the definition; the results are its results to the bit.
+ */
+#include "internal.h"
+
+#if RS_X86
+
+#define X16_TARGET RS_AVX512_VNNI
+
+/* acc + the products of the unsigned bytes of a with the signed bytes of b, four to a lane
+ * (vpdpbusd), written out so that the compiler keeps the one instruction. */
+X16_TARGET static inline __m512i dpbusd(__m512i acc, __m512i a, __m512i b) {
+    __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+    return acc;
+}
+
+/* Rows 16g ..< 16g + 16 for tokens t0 ..< t0 + T (T <= 8, a compile-time constant at each
+ * call): each block's nibbles are split once and serve every token. */
+X16_TARGET __attribute__((always_inline)) static inline void tile(const int q41, const rs_matmul_job *j,
+                                                                const rs_qacts *a, int64_t g, int64_t t0,
+                                                                const int T) {
+    const int64_t nb = a->cols / 32, bb = q41 ? 20 : 18, sb = q41 ? 4 : 2;
+    const int64_t ahead = T == 1 ? PREFETCH_AHEAD_ONE : PREFETCH_AHEAD;
+    const uint8_t *G = (const uint8_t *)j->w + g * nb * 16 * bb;
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    __m512 acc[8];
+    for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *B = G + b * 16 * bb;
+        for (int64_t p = 0; p < 16 * bb; p += 64) _mm_prefetch((const char *)B + ahead + p, _MM_HINT_T0);
+        const __m512 dv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)B));
+        const __m512 mv = q41 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(B + 32)))
+                              : _mm512_mul_ps(dv, _mm512_set1_ps(-8.0f));
+        __m512i w[8];
+        for (int k = 0; k < 4; k++) {
+            const __m512i p = _mm512_loadu_si512(B + 16 * sb + 64 * k);
+            w[k] = _mm512_and_si512(p, low);
+            w[k + 4] = _mm512_and_si512(_mm512_srli_epi16(p, 4), low);
+        }
+        for (int t = 0; t < T; t++) {
+            const int32_t *hl = (const int32_t *)(a->hl + ((t0 + t) * nb + b) * 64);
+            __m512i hi = _mm512_setzero_si512();
+            for (int i = 0; i < 8; i++) hi = dpbusd(hi, w[i], _mm512_set1_epi32(hl[i]));
+            __m512i s = _mm512_slli_epi32(hi, 8);
+            for (int i = 0; i < 8; i++) s = dpbusd(s, _mm512_set1_epi32(hl[8 + i]), w[i]);
+            const int64_t i = b * a->T + t0 + t;
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dv, _mm512_set1_ps(a->d[i])), acc[t]);
+            acc[t] = _mm512_fmadd_ps(mv, _mm512_set1_ps(a->qsum[i]), acc[t]);
+        }
+    }
+    for (int t = 0; t < T; t++) {
+        float *y = j->y + (t0 + t) * j->ldy + g * 16;
+        _mm512_storeu_ps(y, j->accumulate ? _mm512_add_ps(_mm512_loadu_ps(y), acc[t]) : acc[t]);
+    }
+}
+
+#define DEFINE_X16(Q41, NAME)                                                                        \
+    X16_TARGET static void NAME(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0,    \
+                                int64_t r1) {                                                        \
+        for (int64_t g = r0 / 16; g < r1 / 16; g++) {                                                \
+            int64_t t = 0;                                                                           \
+            for (; t + 8 <= T; t += 8) tile(Q41, j, a, g, t, 8);                                     \
+            switch (T - t) {                                                                         \
+            case 7: tile(Q41, j, a, g, t, 7); break;                                                 \
+            case 6: tile(Q41, j, a, g, t, 6); break;                                                 \
+            case 5: tile(Q41, j, a, g, t, 5); break;                                                 \
+            case 4: tile(Q41, j, a, g, t, 4); break;                                                 \
+            case 3: tile(Q41, j, a, g, t, 3); break;                                                 \
+            case 2: tile(Q41, j, a, g, t, 2); break;                                                 \
+            case 1: tile(Q41, j, a, g, t, 1); break;                                                 \
+            default: break;                                                                          \
+            }                                                                                        \
+        }                                                                                            \
+    }
+
+DEFINE_X16(0, x16_q4_0)
+DEFINE_X16(1, x16_q4_1)
+
+void rs_gemv_x16_vnni(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1) {
+    if ((j->type & 0xFF) == RS_TYPE_Q4_1) x16_q4_1(j, a, T, r0, r1);
+    else x16_q4_0(j, a, T, r0, r1);
+}
+
+#endif
