@@ -99,16 +99,19 @@ RS_AVX2 static void quantize_block_avx2(const float *x, int levels, int16_t *q16
 #endif
 
 /* A block's integers as hi and lo bytes (rs_qacts.hl): v = 256 hi + lo. */
-static void split_bytes_scalar(const int16_t *q16, const int8_t *q8, uint8_t *hl) {
+static void split_bytes_scalar(const int16_t *q16, const int8_t *q8, uint8_t *hl, int32_t *hisum) {
+    int32_t sum = 0;
     for (int k = 0; k < 32; k++) {
         const int32_t v = q16 ? q16[k] : q8[k];
         hl[k] = (uint8_t)(int8_t)(v >> 8);
         hl[32 + k] = (uint8_t)(v & 0xFF);
+        sum += v >> 8;
     }
+    *hisum = sum;
 }
 
 #if RS_X86
-RS_AVX2 static void split_bytes_avx2(const int16_t *q16, const int8_t *q8, uint8_t *hl) {
+RS_AVX2 static void split_bytes_avx2(const int16_t *q16, const int8_t *q8, uint8_t *hl, int32_t *hisum) {
     __m256i v0, v1;
     if (q16) {
         v0 = _mm256_loadu_si256((const __m256i *)q16);
@@ -119,7 +122,9 @@ RS_AVX2 static void split_bytes_avx2(const int16_t *q16, const int8_t *q8, uint8
     }
     const __m256i ff = _mm256_set1_epi16(0xFF);
     /* packs works within 128-bit lanes; the permute puts the values back in order. */
-    const __m256i hi = _mm256_packs_epi16(_mm256_srai_epi16(v0, 8), _mm256_srai_epi16(v1, 8));
+    const __m256i h0 = _mm256_srai_epi16(v0, 8), h1 = _mm256_srai_epi16(v1, 8);
+    const __m256i hi = _mm256_packs_epi16(h0, h1);
+    *hisum = hsum_i32(_mm256_madd_epi16(_mm256_add_epi16(h0, h1), _mm256_set1_epi16(1)));
     const __m256i lo = _mm256_packus_epi16(_mm256_and_si256(v0, ff), _mm256_and_si256(v1, ff));
     _mm256_storeu_si256((__m256i *)hl, _mm256_permute4x64_epi64(hi, 0xD8));
     _mm256_storeu_si256((__m256i *)(hl + 32), _mm256_permute4x64_epi64(lo, 0xD8));
@@ -133,11 +138,11 @@ static rs_qacts reserve(qbuf *q, int64_t cols, int64_t T, int levels, int isa) {
     const int64_t qbytes = (T * cols * (levels > 127 ? 2 : 1) + 63) / 64 * 64;
     const int pairs = rs_int16_pairs(isa, T, levels);
     const int64_t pbytes = pairs ? (T + 1) / 2 * cols * 4 : 0; /* T rounded up to even, int16 */
-    const int64_t hbytes = T * cols * 2;
+    const int64_t hbytes = T * cols * 2 + (T * nb * 4 + 63) / 64 * 64; /* hl, then hisum */
     const int64_t nf = T * nb + 16; /* floats per array, with the 16 a vector load may read past the end */
     uint8_t *buf = (uint8_t *)grow(q, qbytes + pbytes + hbytes + 4 * nf * 4);
     if (!buf) { /* out of memory: the caller takes the fp32 path */
-        rs_qacts none = {NULL, NULL, NULL, NULL, NULL, NULL, cols, T, NULL, NULL};
+        rs_qacts none = {NULL, NULL, NULL, NULL, NULL, NULL, cols, T, NULL, NULL, NULL};
         return none;
     }
     int16_t *q16 = levels > 127 ? (int16_t *)buf : NULL;
@@ -152,7 +157,7 @@ static rs_qacts reserve(qbuf *q, int64_t cols, int64_t T, int levels, int isa) {
     uint8_t *hl = buf + qbytes + pbytes;
     float *d = (float *)(hl + hbytes), *qsum = d + nf, *qlo = qsum + nf, *qhi = qlo + nf;
     for (int64_t k = T * nb; k < nf; k++) d[k] = qsum[k] = qlo[k] = qhi[k] = 0;
-    rs_qacts a = {q16, q8, d, qsum, qlo, qhi, cols, T, q16p, hl};
+    rs_qacts a = {q16, q8, d, qsum, qlo, qhi, cols, T, q16p, hl, (const int32_t *)(hl + T * cols * 2)};
     return a;
 }
 
@@ -168,15 +173,16 @@ void rs_quantize_acts_blocks(const float *x, int64_t ldx, const rs_qacts *a, int
             int16_t *b16 = a->q16 ? (int16_t *)a->q16 + t * cols + b * 32 : NULL;
             int8_t *b8 = a->q8 ? (int8_t *)a->q8 + t * cols + b * 32 : NULL;
             uint8_t *hl = (uint8_t *)a->hl + (t * (cols / 32) + b) * 64;
+            int32_t *hisum = (int32_t *)a->hisum + t * (cols / 32) + b;
 #if RS_X86
             if (isa >= RS_ISA_AVX2) {
                 quantize_block_avx2(xb, levels, b16, b8, d + i, qsum + i, qlo + i, qhi + i);
-                split_bytes_avx2(b16, b8, hl);
+                split_bytes_avx2(b16, b8, hl, hisum);
             } else
 #endif
             {
                 quantize_block_scalar(xb, levels, b16, b8, d + i, qsum + i, qlo + i, qhi + i);
-                split_bytes_scalar(b16, b8, hl);
+                split_bytes_scalar(b16, b8, hl, hisum);
             }
             if (a->q16p) {
                 int16_t *p = (int16_t *)a->q16p + ((t / 2) * (cols / 32) + b) * 64 + (t % 2) * 16;

@@ -2,10 +2,12 @@
  * The interleaved kernel (x16.c) on AVX2: eight rows a vector, and vpdpbusd done as vpmaddubsw
  * (pairs of byte products into int16) and vpmaddwd by ones. The int16 sums cannot saturate: a
  * pair is at most 2 * 15 * 128 with the hi bytes (eight pairs summed: 30720) and 2 * 255 * 15
- * with the lo bytes (four summed: 30600). Same integers and float operations as
+ * with the lo bytes (four summed: 30600); Q8_0 widens to int16 instead. Same integers and float operations as
  * rs_gemv_x16_scalar, so the same results to the bit. Weights are interleaved only where
  * AVX-512 VNNI runs them (rs_x16_pays): this is the path of a lowered ISA, not a fast one.
  */
+#include <string.h>
+
 #include "internal.h"
 
 #if RS_X86
@@ -43,13 +45,48 @@ RS_AVX2 static void rows8(const int q41, const rs_matmul_job *j, const rs_qacts 
     _mm256_storeu_ps(y, j->accumulate ? _mm256_add_ps(_mm256_loadu_ps(y), acc) : acc);
 }
 
-void rs_gemv_x16_avx2(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1) {
-    const int q41 = (j->type & 0xFF) == RS_TYPE_Q4_1;
-    for (int64_t g = r0 / 16; g < r1 / 16; g++)
-        for (int64_t t = 0; t < T; t++) {
-            rows8(q41, j, a, g, 0, t);
-            rows8(q41, j, a, g, 1, t);
+/* Q8_0: the weights widened to int16 and multiplied with the activations put together again
+ * (256 hi + lo) by vpmaddwd: exact int32 sums, the same as the VNNI kernel's. */
+RS_AVX2 static void rows8_q8_0(const rs_matmul_job *j, const rs_qacts *a, int64_t g, int h, int64_t t) {
+    const int64_t nb = a->cols / 32;
+    const uint8_t *G = (const uint8_t *)j->w + g * nb * 16 * 34;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *B = G + b * 16 * 34, *hl = a->hl + (t * nb + b) * 64;
+        const __m256 dv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(B + 16 * h)));
+        int16_t v[32];
+        const __m256i v0 = _mm256_add_epi16(_mm256_slli_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)hl)), 8),
+                                            _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(hl + 32))));
+        const __m256i v1 = _mm256_add_epi16(_mm256_slli_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(hl + 16))), 8),
+                                            _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(hl + 48))));
+        _mm256_storeu_si256((__m256i *)v, v0);
+        _mm256_storeu_si256((__m256i *)(v + 16), v1);
+        __m256i s03 = _mm256_setzero_si256(), s47 = s03; /* rows 0-3 and 4-7 of the half, two sums a row */
+        for (int k = 0; k < 8; k++) {
+            int64_t four;
+            memcpy(&four, v + 4 * k, 8);
+            const __m256i av = _mm256_set1_epi64x(four);
+            const uint8_t *q = B + 32 + 64 * k + 32 * h;
+            s03 = _mm256_add_epi32(s03, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)q)), av));
+            s47 = _mm256_add_epi32(s47, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(q + 16))), av));
         }
+        /* hadd gives rows 0 1 4 5 | 2 3 6 7; the permute puts them in order. */
+        const __m256i s = _mm256_permute4x64_epi64(_mm256_hadd_epi32(s03, s47), 0xD8);
+        const int64_t i = b * a->T + t;
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dv, _mm256_set1_ps(a->d[i])), acc);
+    }
+    float *y = j->y + t * j->ldy + g * 16 + 8 * h;
+    _mm256_storeu_ps(y, j->accumulate ? _mm256_add_ps(_mm256_loadu_ps(y), acc) : acc);
+}
+
+void rs_gemv_x16_avx2(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1) {
+    const int base = j->type & 0xFF, q41 = base == RS_TYPE_Q4_1;
+    for (int64_t g = r0 / 16; g < r1 / 16; g++)
+        for (int64_t t = 0; t < T; t++)
+            for (int h = 0; h < 2; h++) {
+                if (base == RS_TYPE_Q8_0) rows8_q8_0(j, a, g, h, t);
+                else rows8(q41, j, a, g, h, t);
+            }
 }
 
 #endif

@@ -15,38 +15,50 @@ X16_TARGET static inline __m512i dpbusd(__m512i acc, __m512i a, __m512i b) {
     return acc;
 }
 
+enum { K_Q4_0, K_Q4_1, K_Q8_0 };
+
 /* Rows 16g ..< 16g + 16 for tokens t0 ..< t0 + T (T <= 8, a compile-time constant at each
- * call): each block's nibbles are split once and serve every token. */
-X16_TARGET __attribute__((always_inline)) static inline void tile(const int q41, const rs_matmul_job *j,
+ * call, as is the weight kind): each block's quants are split once and serve every token. */
+X16_TARGET __attribute__((always_inline)) static inline void tile(const int kind, const rs_matmul_job *j,
                                                                 const rs_qacts *a, int64_t g, int64_t t0,
                                                                 const int T) {
-    const int64_t nb = a->cols / 32, bb = q41 ? 20 : 18, sb = q41 ? 4 : 2;
+    const int64_t nb = a->cols / 32, bb = kind == K_Q8_0 ? 34 : kind == K_Q4_1 ? 20 : 18;
+    const int64_t sb = kind == K_Q4_1 ? 4 : 2;
     const int64_t ahead = T == 1 ? PREFETCH_AHEAD_ONE : PREFETCH_AHEAD;
     const uint8_t *G = (const uint8_t *)j->w + g * nb * 16 * bb;
-    const __m512i low = _mm512_set1_epi8(0x0F);
+    const __m512i low = _mm512_set1_epi8(0x0F), flip = _mm512_set1_epi8((char)0x80);
     __m512 acc[8];
     for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *B = G + b * 16 * bb;
         for (int64_t p = 0; p < 16 * bb; p += 64) _mm_prefetch((const char *)B + ahead + p, _MM_HINT_T0);
         const __m512 dv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)B));
-        const __m512 mv = q41 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(B + 32)))
-                              : _mm512_mul_ps(dv, _mm512_set1_ps(-8.0f));
-        __m512i w[8];
-        for (int k = 0; k < 4; k++) {
-            const __m512i p = _mm512_loadu_si512(B + 16 * sb + 64 * k);
-            w[k] = _mm512_and_si512(p, low);
-            w[k + 4] = _mm512_and_si512(_mm512_srli_epi16(p, 4), low);
+        const __m512 mv = kind == K_Q4_1 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(B + 32)))
+                                         : _mm512_mul_ps(dv, _mm512_set1_ps(-8.0f));
+        /* w: the values as signed bytes; u: as unsigned bytes (Q8_0: w + 128). */
+        __m512i w[8], u[8];
+        if (kind == K_Q8_0) {
+            for (int k = 0; k < 8; k++) {
+                w[k] = _mm512_loadu_si512(B + 32 + 64 * k);
+                u[k] = _mm512_xor_si512(w[k], flip);
+            }
+        } else {
+            for (int k = 0; k < 4; k++) {
+                const __m512i p = _mm512_loadu_si512(B + 16 * sb + 64 * k);
+                w[k] = u[k] = _mm512_and_si512(p, low);
+                w[k + 4] = u[k + 4] = _mm512_and_si512(_mm512_srli_epi16(p, 4), low);
+            }
         }
         for (int t = 0; t < T; t++) {
-            const int32_t *hl = (const int32_t *)(a->hl + ((t0 + t) * nb + b) * 64);
-            __m512i hi = _mm512_setzero_si512();
-            for (int i = 0; i < 8; i++) hi = dpbusd(hi, w[i], _mm512_set1_epi32(hl[i]));
+            const int64_t tb = (t0 + t) * nb + b;
+            const int32_t *hl = (const int32_t *)(a->hl + tb * 64);
+            __m512i hi = kind == K_Q8_0 ? _mm512_set1_epi32(-128 * a->hisum[tb]) : _mm512_setzero_si512();
+            for (int i = 0; i < 8; i++) hi = dpbusd(hi, u[i], _mm512_set1_epi32(hl[i]));
             __m512i s = _mm512_slli_epi32(hi, 8);
             for (int i = 0; i < 8; i++) s = dpbusd(s, _mm512_set1_epi32(hl[8 + i]), w[i]);
             const int64_t i = b * a->T + t0 + t;
             acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dv, _mm512_set1_ps(a->d[i])), acc[t]);
-            acc[t] = _mm512_fmadd_ps(mv, _mm512_set1_ps(a->qsum[i]), acc[t]);
+            if (kind != K_Q8_0) acc[t] = _mm512_fmadd_ps(mv, _mm512_set1_ps(a->qsum[i]), acc[t]);
         }
     }
     for (int t = 0; t < T; t++) {
@@ -55,31 +67,35 @@ X16_TARGET __attribute__((always_inline)) static inline void tile(const int q41,
     }
 }
 
-#define DEFINE_X16(Q41, NAME)                                                                        \
+#define DEFINE_X16(KIND, NAME)                                                                       \
     X16_TARGET static void NAME(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0,    \
                                 int64_t r1) {                                                        \
         for (int64_t g = r0 / 16; g < r1 / 16; g++) {                                                \
             int64_t t = 0;                                                                           \
-            for (; t + 8 <= T; t += 8) tile(Q41, j, a, g, t, 8);                                     \
+            for (; t + 8 <= T; t += 8) tile(KIND, j, a, g, t, 8);                                    \
             switch (T - t) {                                                                         \
-            case 7: tile(Q41, j, a, g, t, 7); break;                                                 \
-            case 6: tile(Q41, j, a, g, t, 6); break;                                                 \
-            case 5: tile(Q41, j, a, g, t, 5); break;                                                 \
-            case 4: tile(Q41, j, a, g, t, 4); break;                                                 \
-            case 3: tile(Q41, j, a, g, t, 3); break;                                                 \
-            case 2: tile(Q41, j, a, g, t, 2); break;                                                 \
-            case 1: tile(Q41, j, a, g, t, 1); break;                                                 \
+            case 7: tile(KIND, j, a, g, t, 7); break;                                                \
+            case 6: tile(KIND, j, a, g, t, 6); break;                                                \
+            case 5: tile(KIND, j, a, g, t, 5); break;                                                \
+            case 4: tile(KIND, j, a, g, t, 4); break;                                                \
+            case 3: tile(KIND, j, a, g, t, 3); break;                                                \
+            case 2: tile(KIND, j, a, g, t, 2); break;                                                \
+            case 1: tile(KIND, j, a, g, t, 1); break;                                                \
             default: break;                                                                          \
             }                                                                                        \
         }                                                                                            \
     }
 
-DEFINE_X16(0, x16_q4_0)
-DEFINE_X16(1, x16_q4_1)
+DEFINE_X16(K_Q4_0, x16_q4_0)
+DEFINE_X16(K_Q4_1, x16_q4_1)
+DEFINE_X16(K_Q8_0, x16_q8_0)
 
 void rs_gemv_x16_vnni(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1) {
-    if ((j->type & 0xFF) == RS_TYPE_Q4_1) x16_q4_1(j, a, T, r0, r1);
-    else x16_q4_0(j, a, T, r0, r1);
+    switch (j->type & 0xFF) {
+    case RS_TYPE_Q4_1: x16_q4_1(j, a, T, r0, r1); return;
+    case RS_TYPE_Q8_0: x16_q8_0(j, a, T, r0, r1); return;
+    default: x16_q4_0(j, a, T, r0, r1); return;
+    }
 }
 
 #endif

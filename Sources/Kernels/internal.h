@@ -89,6 +89,7 @@ typedef struct {
      * (x16.c): token t's block b at (t * cols / 32 + b) * 64, the 32 hi bytes (signed) then the
      * 32 lo bytes (0-255), in the order of the block's values. */
     const uint8_t *hl;
+    const int32_t *hisum; /* per token and block, (t * cols / 32 + b): the sum of the 32 hi bytes */
 } rs_qacts;
 
 /* Rows [r0, r0 + n) of a job's weights in the stored layout: the job's own bytes, or for an

@@ -70,9 +70,15 @@ struct BenchFiguresTests {
         if p.batchKernel != nil { #expect(vnni512) }
         let pairs = rs_set_thread_int16_pairs(1)
         defer { rs_set_thread_int16_pairs(pairs) }
-        let forced = KernelPath.current(weightType: .q4_1)
+        let forced = KernelPath.current(weightType: .q4_K)
         #expect((forced.batchKernel?.hasPrefix("int16-avx512vnni-zmm") ?? false) == vnni512)
-        #expect(KernelPath.current(weightType: .q4_1, activations: .int8).batchKernel == nil)
+        #expect(KernelPath.current(weightType: .q4_K, activations: .int8).batchKernel == nil)
+        // Q4_1 loads interleaved there, one kernel for every width; in the file's layout it
+        // takes the token-pair kernel too.
+        let x16 = KernelPath.current(weightType: .q4_1, interleaved: true)
+        #expect(x16.decodeKernel.hasPrefix("int16-x16-avx512vnni") == vnni512)
+        if vnni512 { #expect(x16.batchKernel == nil) }
+        #expect((KernelPath.current(weightType: .q4_1, interleaved: false).batchKernel?.hasPrefix("int16-avx512vnni-zmm") ?? false) == vnni512)
     }
 
     @Test func theBatchKernelKeyAppearsOnlyWhenSet() throws {

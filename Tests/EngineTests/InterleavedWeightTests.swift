@@ -3,13 +3,13 @@ import Foundation
 import Kernels
 import Testing
 
-/// Q4_0 and Q4_1 weights interleaved 16 rows at a time (`rs_repack_x16`, x16.c): the layout holds
+/// Q4_0, Q4_1 and Q8_0 weights interleaved 16 rows at a time (`rs_repack_x16`, x16.c): the layout holds
 /// the stored bytes, the kernels compute W . (d q) on every path with the scalar definition's
 /// bits, a token's result does not depend on how many tokens share its step, and the paths that
 /// read rows (fp32 activations, prompt panels, embedding lookups) see the stored rows.
 @Suite("interleaved weights")
 struct InterleavedWeightTests {
-    static let types: [GGMLType] = [.q4_0, .q4_1]
+    static let types: [GGMLType] = [.q4_0, .q4_1, .q8_0]
 
     struct Weights {
         let type: GGMLType
@@ -158,13 +158,11 @@ struct InterleavedWeightTests {
     @Test("which matrices a load interleaves")
     func whichMatrices() {
         let w = Weights(type: .q4_1, rows: 32, cols: 64, seed: 1)
-        let was = KernelPath.interleaveWeights
-        defer { KernelPath.interleaveWeights = was }
         var kept: [FloatBuffer] = []
         w.stored.withUnsafeBytes { sb in
             let m = WeightMatrix(type: .q4_1, data: sb.baseAddress!, rows: 32, cols: 64)
-            KernelPath.interleaveWeights = true
-            let copy = m.interleavedCopy { kept.append($0) }
+            #expect(KernelPath.interleaveWeights, "on by default")
+            let copy = m.interleavedCopy(enabled: true) { kept.append($0) }
             let vnni = rs_cpu_features_current().pointee.avx512vnni != 0 && rs_isa() >= RS_ISA_AVX512
             #expect((copy != nil) == vnni, "interleaved exactly where AVX-512 VNNI runs the kernels")
             if let copy {
@@ -178,9 +176,53 @@ struct InterleavedWeightTests {
                 #expect(copy.interleavedCopy { kept.append($0) } == nil, "never twice")
             }
             #expect(WeightMatrix(type: .q4_1, data: sb.baseAddress!, rows: 24, cols: 64).interleavedCopy { kept.append($0) } == nil, "24 rows: not whole groups")
-            #expect(WeightMatrix(type: .q8_0, data: sb.baseAddress!, rows: 16, cols: 32).interleavedCopy { kept.append($0) } == nil, "Q8_0 has no interleaved kernels")
-            KernelPath.interleaveWeights = false
-            #expect(m.interleavedCopy { kept.append($0) } == nil, "--no-interleave-weights")
+            #expect(WeightMatrix(type: .q5_0, data: sb.baseAddress!, rows: 16, cols: 32).interleavedCopy { kept.append($0) } == nil, "Q5_0 has no interleaved kernels")
+            #expect(m.interleavedCopy(enabled: false) { kept.append($0) } == nil, "--no-interleave-weights")
+        }
+    }
+
+    /// SmolLM2 (Q4_1 layers, a Q8_0 head) loads interleaved on AVX-512 VNNI CPUs.
+    static let smolInterleaved = KernelPath.interleaveWeights && rs_x16_pays(Int32(GGMLType.q4_1.rawValue), 16, 32) != 0
+        && rs_x16_pays(Int32(GGMLType.q8_0.rawValue), 16, 32) != 0
+
+    /// A speculative verification multiplies its tokens in one step; with every product
+    /// interleaved, each token's logits are those of decoding it alone, to the bit: the greedy
+    /// lossless property holds by construction, not only by the margin between logits. Attention,
+    /// norms and the activations' quantization are per token already.
+    @Test("SmolLM2: verifying four tokens in one step gives decoding's logits to the bit",
+          .enabled(if: smolInterleaved, "the weights load interleaved only where AVX-512 VNNI runs them"))
+    func verificationEqualsDecoding() throws {
+        let was = rs_set_thread_bf16_prompts(1)
+        defer { rs_set_thread_bf16_prompts(was) }
+        let model = try ModelRegistry.load(gguf: try TestModels.smol.get())
+        let prompt = EngineFixtures.fillerPrompt(24, seed: 5), drafts: [Int32] = [279, 1345, 282, 253]
+        let cache = KVCache(layers: model.info.layers, kvDim: model.info.kvDim, tokens: 256, pageSize: 16, precision: .float16)
+        let slots = ReqToTokenPool(rows: 2, maxContext: 64)
+        var pages: [Int32] = []
+        func row() -> Int {
+            let r = slots.allocateRow()!, first = pages.count
+            _ = cache.allocator.allocate(2, into: &pages)
+            for p in 0 ..< 32 { slots.row(r)[p] = pages[first + p / 16] * 16 + Int32(p % 16) }
+            return r * slots.maxContext
+        }
+        var batch = ForwardBatch(slotTable: slots.table)
+        func step(_ build: (inout ForwardBatch) -> Void) -> Logits {
+            batch.removeAll()
+            build(&batch)
+            return ActivationFormat.int16.with { model.forward(batch, cache: cache) }
+        }
+        let a = row(), b = row()
+        _ = step { $0.append(tokens: prompt, startPosition: 0, slotRow: a, prompt: true) }
+        _ = step { $0.append(tokens: prompt, startPosition: 0, slotRow: b, prompt: true) }
+        var decoded: [[Float]] = []
+        for (i, t) in drafts.enumerated() {
+            decoded.append(Array(step { $0.append(tokens: CollectionOfOne(t), startPosition: 24 + i, slotRow: a) }.row(0)))
+        }
+        let verified = step { $0.append(tokens: drafts, startPosition: 24, slotRow: b, allLogits: true) }
+        #expect(verified.rows == 4)
+        for i in 0 ..< 4 {
+            let v = Array(verified.row(i))
+            #expect(v == decoded[i], "token \(i): max difference \(zip(v, decoded[i]).map { abs($0 - $1) }.max()!)")
         }
     }
 }

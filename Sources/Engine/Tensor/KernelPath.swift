@@ -39,14 +39,16 @@ public struct KernelPath: Sendable, Codable, Equatable {
         case kvCache = "kv_cache"
     }
 
-    /// The path now, for weights of `weightType` decoded with `activations`.
-    public static func current(weightType: GGMLType, activations: ActivationFormat = .standard) -> KernelPath {
+    /// The path now, for weights of `weightType` decoded with `activations`, loaded interleaved
+    /// where that pays if `interleaved`.
+    public static func current(weightType: GGMLType, activations: ActivationFormat = .standard,
+                               interleaved: Bool = interleaveWeights) -> KernelPath {
         let f = rs_cpu_features_current().pointee
         let brand = withUnsafeBytes(of: f.brand) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         rs_pool_start(0)
         let blas = rs_blas_available() != 0
         let stored = Int32(weightType.rawValue)
-        let type = stored | (rs_x16_pays(stored, 16, 256) != 0 ? RS_TYPE_X16 : 0)
+        let type = stored | (interleaved && rs_x16_pays(stored, 16, 256) != 0 ? RS_TYPE_X16 : 0)
         let integer = activations != .fp32 && rs_int_supported(type, 256) != 0
         let gemvMax = integer ? rs_matmul_int_gemv_max_tokens() : rs_matmul_gemv_max_tokens()
         let one = String(cString: rs_gemv_kernel_name(type, activations.kernelMode))
@@ -79,7 +81,7 @@ public struct KernelPath: Sendable, Codable, Equatable {
         set { rs_set_bf16_prompts(newValue ? 1 : 0) }
     }
 
-    /// Q4_0 and Q4_1 matrices of a GGUF file are interleaved sixteen rows at a time as they load
+    /// Q4_0, Q4_1 and Q8_0 matrices of a GGUF file are interleaved sixteen rows at a time as they load
     /// (`rs_repack_x16`), where the CPU has AVX-512 VNNI: a token of a step of several costs
     /// about a third of the vector work. On by default (`--no-interleave-weights`); read when a
     /// model loads.

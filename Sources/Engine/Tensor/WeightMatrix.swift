@@ -38,11 +38,11 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// An interleaved copy kept alive by `keep`, where this CPU's kernels make it pay
-    /// (`rs_x16_pays`: Q4_0 and Q4_1 with AVX-512 VNNI) and `KernelPath.interleaveWeights` is on;
-    /// else nil. Same bytes as the stored rows.
-    func interleavedCopy(keep: (FloatBuffer) -> Void) -> WeightMatrix? {
+    /// (`rs_x16_pays`: Q4_0, Q4_1 and Q8_0 with AVX-512 VNNI) and `enabled`; else nil. Same
+    /// bytes as the stored rows.
+    func interleavedCopy(enabled: Bool = KernelPath.interleaveWeights, keep: (FloatBuffer) -> Void) -> WeightMatrix? {
         let t = Int32(type.rawValue)
-        guard !interleaved, KernelPath.interleaveWeights, rs_x16_pays(t, Int64(rows), Int64(cols)) != 0 else { return nil }
+        guard enabled, !interleaved, rs_x16_pays(t, Int64(rows), Int64(cols)) != 0 else { return nil }
         let storage = FloatBuffer(count: (rows * rowBytes + 3) / 4)
         keep(storage)
         rs_repack_x16(t, data, Int64(rows), Int64(cols), storage.pointer)

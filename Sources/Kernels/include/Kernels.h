@@ -31,7 +31,7 @@ enum {
  * needs the kernels that make it faster here (AVX-512 VNNI in use). */
 int rs_x16_supported(int type, int64_t rows, int64_t cols);
 int rs_x16_pays(int type, int64_t rows, int64_t cols);
-/* Whether loaders interleave where it pays (rs_x16_pays says no when off); on by default. */
+/* Whether loaders interleave where it pays; on by default (the loaders ask, not the kernels). */
 void rs_set_x16_repack(int on);
 int rs_x16_repack(void);
 /* Writes the interleaved copy of `rows` stored rows (same size as src) to dst. */
