@@ -15,15 +15,15 @@ X16_TARGET static inline __m512i dpbusd(__m512i acc, __m512i a, __m512i b) {
     return acc;
 }
 
-enum { K_Q4_0, K_Q4_1, K_Q8_0 };
+enum { K_Q4_0, K_Q4_1, K_Q5_0, K_Q8_0 };
 
 /* Rows 16g ..< 16g + 16 for tokens t0 ..< t0 + T (T <= 8, a compile-time constant at each
  * call, as is the weight kind): each block's quants are split once and serve every token. */
 X16_TARGET __attribute__((always_inline)) static inline void tile(const int kind, const rs_matmul_job *j,
                                                                 const rs_qacts *a, int64_t g, int64_t t0,
                                                                 const int T) {
-    const int64_t nb = a->cols / 32, bb = kind == K_Q8_0 ? 34 : kind == K_Q4_1 ? 20 : 18;
-    const int64_t sb = kind == K_Q4_1 ? 4 : 2;
+    const int64_t nb = a->cols / 32, bb = kind == K_Q8_0 ? 34 : kind == K_Q5_0 ? 22 : kind == K_Q4_1 ? 20 : 18;
+    const int64_t sb = kind == K_Q5_0 ? 6 : kind == K_Q4_1 ? 4 : 2;
     const int64_t ahead = T == 1 ? PREFETCH_AHEAD_ONE : PREFETCH_AHEAD;
     const uint8_t *G = (const uint8_t *)j->w + g * nb * 16 * bb;
     const __m512i low = _mm512_set1_epi8(0x0F), flip = _mm512_set1_epi8((char)0x80);
@@ -34,7 +34,7 @@ X16_TARGET __attribute__((always_inline)) static inline void tile(const int kind
         for (int64_t p = 0; p < 16 * bb; p += 64) _mm_prefetch((const char *)B + ahead + p, _MM_HINT_T0);
         const __m512 dv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)B));
         const __m512 mv = kind == K_Q4_1 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(B + 32)))
-                                         : _mm512_mul_ps(dv, _mm512_set1_ps(-8.0f));
+                                         : _mm512_mul_ps(dv, _mm512_set1_ps(kind == K_Q5_0 ? -16.0f : -8.0f));
         /* w: the values as signed bytes; u: as unsigned bytes (Q8_0: w + 128). */
         __m512i w[8], u[8];
         if (kind == K_Q8_0) {
@@ -47,6 +47,19 @@ X16_TARGET __attribute__((always_inline)) static inline void tile(const int kind
                 const __m512i p = _mm512_loadu_si512(B + 16 * sb + 64 * k);
                 w[k] = u[k] = _mm512_and_si512(p, low);
                 w[k + 4] = u[k + 4] = _mm512_and_si512(_mm512_srli_epi16(p, 4), low);
+            }
+            if (kind == K_Q5_0) {
+                /* Bit 8c + i of a row's word is the fifth bit of value 4i + c: shifted to bit 4
+                 * of byte c (x16.c, spread_bits). */
+                const __m512i qh = _mm512_loadu_si512(B + 32), bit4 = _mm512_set1_epi8(0x10);
+                w[0] = u[0] = _mm512_or_si512(w[0], _mm512_and_si512(_mm512_slli_epi32(qh, 4), bit4));
+                w[1] = u[1] = _mm512_or_si512(w[1], _mm512_and_si512(_mm512_slli_epi32(qh, 3), bit4));
+                w[2] = u[2] = _mm512_or_si512(w[2], _mm512_and_si512(_mm512_slli_epi32(qh, 2), bit4));
+                w[3] = u[3] = _mm512_or_si512(w[3], _mm512_and_si512(_mm512_slli_epi32(qh, 1), bit4));
+                w[4] = u[4] = _mm512_or_si512(w[4], _mm512_and_si512(qh, bit4));
+                w[5] = u[5] = _mm512_or_si512(w[5], _mm512_and_si512(_mm512_srli_epi32(qh, 1), bit4));
+                w[6] = u[6] = _mm512_or_si512(w[6], _mm512_and_si512(_mm512_srli_epi32(qh, 2), bit4));
+                w[7] = u[7] = _mm512_or_si512(w[7], _mm512_and_si512(_mm512_srli_epi32(qh, 3), bit4));
             }
         }
         for (int t = 0; t < T; t++) {
@@ -88,11 +101,13 @@ X16_TARGET __attribute__((always_inline)) static inline void tile(const int kind
 
 DEFINE_X16(K_Q4_0, x16_q4_0)
 DEFINE_X16(K_Q4_1, x16_q4_1)
+DEFINE_X16(K_Q5_0, x16_q5_0)
 DEFINE_X16(K_Q8_0, x16_q8_0)
 
 void rs_gemv_x16_vnni(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1) {
     switch (j->type & 0xFF) {
     case RS_TYPE_Q4_1: x16_q4_1(j, a, T, r0, r1); return;
+    case RS_TYPE_Q5_0: x16_q5_0(j, a, T, r0, r1); return;
     case RS_TYPE_Q8_0: x16_q8_0(j, a, T, r0, r1); return;
     default: x16_q4_0(j, a, T, r0, r1); return;
     }

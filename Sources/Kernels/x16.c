@@ -16,7 +16,8 @@
  * the quants in groups of 64 bytes: group k holds, for row r at bytes 4r ..< 4r + 4, the stored
  * bytes qs[4k ..< 4k + 4] of that row. Q4_0 and Q4_1 have four groups, whose low nibbles are
  * values 4k ..< 4k + 4 and high nibbles values 16 + 4k ..< 16 + 4k + 4, so one 64-byte load
- * gives two vectors of four values per row; Q8_0 has eight, values 4k ..< 4k + 4.
+ * gives two vectors of four values per row (Q5_0 the same, its fifth bits added from a word a
+ * row, spread_bits); Q8_0 has eight groups, values 4k ..< 4k + 4.
  *
  * Activations are int16 (rs_qacts): v = 256 hi + lo with hi signed and lo in 0 ..< 256, both
  * bytes (rs_qacts.hl). vpdpbusd multiplies unsigned by signed bytes: the nibbles (0-15) with the
@@ -25,6 +26,7 @@
  * -128 sum(hi) (rs_qacts.hisum) to take the 128s back out. Every token's numbers go through the same operations in the same order whatever the
  * number of tokens beside it: a token's result does not depend on its batch.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +34,8 @@
 #include "internal.h"
 
 int rs_x16_supported(int type, int64_t rows, int64_t cols) {
-    return (type == RS_TYPE_Q4_0 || type == RS_TYPE_Q4_1 || type == RS_TYPE_Q8_0) && rows > 0 && rows % 16 == 0 &&
-           cols > 0 && cols % 32 == 0;
+    return (type == RS_TYPE_Q4_0 || type == RS_TYPE_Q4_1 || type == RS_TYPE_Q5_0 || type == RS_TYPE_Q8_0) && rows > 0 &&
+           rows % 16 == 0 && cols > 0 && cols % 32 == 0;
 }
 
 static _Atomic int repack_on = 1;
@@ -44,18 +46,57 @@ int rs_x16_pays(int type, int64_t rows, int64_t cols) {
     return rs_x16_supported(type, rows, cols) && rs_int_vnni(rs_isa());
 }
 
-/* A stored block: `sb` bytes of fp16 scale (and Q4_1's min), then the quants, four bytes to a
- * group; the interleaved block of 16 rows keeps the scales first, then each group of the 16
- * rows together (64 bytes). */
-static int block_bytes(int base) { return base == RS_TYPE_Q8_0 ? 34 : base == RS_TYPE_Q4_1 ? 20 : 18; }
-static int scale_bytes(int base) { return base == RS_TYPE_Q4_1 ? 4 : 2; }
+/* A stored block: `sb` bytes of fp16 scale (and Q4_1's min; Q5_0's 32 high bits), then the
+ * quants, four bytes to a group; the interleaved block of 16 rows keeps the scales first (the 16
+ * rows' values of each 2-byte field together, Q5_0's high bits 4 bytes a row), then each group
+ * of the 16 rows together (64 bytes). */
+static int block_bytes(int base) {
+    return base == RS_TYPE_Q8_0 ? 34 : base == RS_TYPE_Q5_0 ? 22 : base == RS_TYPE_Q4_1 ? 20 : 18;
+}
+static int scale_bytes(int base) { return base == RS_TYPE_Q5_0 ? 6 : base == RS_TYPE_Q4_1 ? 4 : 2; }
+
+/* Q5_0's high bits rearranged so that the kernels reach a group's bits with one shift: bit
+ * 8c + i of the word is the high bit of value 4i + c (stored: bit 4i + c). */
+static uint32_t spread_bits(uint32_t qh) {
+    uint32_t w = 0;
+    for (int e = 0; e < 32; e++) w |= ((qh >> e) & 1u) << (8 * (e % 4) + e / 4);
+    return w;
+}
+/* The inverse, on every prompt's panels: byte c of the word holds the bits c, c + 4, ..., c + 28
+ * of the stored word, spread from a byte by a table. */
+static uint32_t every_fourth[256];
+static void every_fourth_init(void) {
+    for (int v = 0; v < 256; v++) {
+        uint32_t x = 0;
+        for (int i = 0; i < 8; i++) x |= ((uint32_t)(v >> i) & 1u) << (4 * i);
+        every_fourth[v] = x;
+    }
+}
+static uint32_t gather_bits(uint32_t w) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, every_fourth_init);
+    return every_fourth[w & 0xFF] | every_fourth[(w >> 8) & 0xFF] << 1 | every_fourth[(w >> 16) & 0xFF] << 2 |
+           every_fourth[w >> 24] << 3;
+}
 
 /* Between row r's stored block (blk) and the interleaved block of its 16 rows (in). */
 static inline void move_block(int base, uint8_t *blk, uint8_t *in, int lane, int to_stored) {
     const int bb = block_bytes(base), sb = scale_bytes(base);
-    for (int h = 0; h < sb; h += 2) {
+    for (int h = 0; h < (base == RS_TYPE_Q5_0 ? 2 : sb); h += 2) {
         uint8_t *x = in + 16 * h + 2 * lane, *y = blk + h;
         memcpy(to_stored ? y : x, to_stored ? x : y, 2);
+    }
+    if (base == RS_TYPE_Q5_0) {
+        uint32_t v;
+        if (to_stored) {
+            memcpy(&v, in + 32 + 4 * lane, 4);
+            v = gather_bits(v);
+            memcpy(blk + 2, &v, 4);
+        } else {
+            memcpy(&v, blk + 2, 4);
+            v = spread_bits(v);
+            memcpy(in + 32 + 4 * lane, &v, 4);
+        }
     }
     for (int k = 0; k < (bb - sb) / 4; k++) {
         uint8_t *x = in + 16 * sb + 64 * k + 4 * lane, *y = blk + sb + 4 * k;
@@ -73,13 +114,57 @@ void rs_repack_x16(int type, const void *src, int64_t rows, int64_t cols, void *
                            (uint8_t *)dst + (g * nb + b) * 16 * bb, r, 0);
 }
 
+#if RS_X86
+/* Groups k0 ..< k0 + 4 of a block of 16 rows to the rows' stored blocks: a 4 x 16 transpose of
+ * 4-byte words, each row's 16 bytes one store. On every prompt's panels (a few % of Gemma 3's
+ * prefill went to move_block one row at a time). */
+RS_AVX512 static void unpack_quads_avx512(const uint8_t *in, uint8_t *out, int64_t row_bytes) {
+    const __m512i z0 = _mm512_loadu_si512(in), z1 = _mm512_loadu_si512(in + 64);
+    const __m512i z2 = _mm512_loadu_si512(in + 128), z3 = _mm512_loadu_si512(in + 192);
+    const __m512i t0 = _mm512_unpacklo_epi32(z0, z1), t1 = _mm512_unpackhi_epi32(z0, z1);
+    const __m512i t2 = _mm512_unpacklo_epi32(z2, z3), t3 = _mm512_unpackhi_epi32(z2, z3);
+    /* u[j]'s 128-bit lane l is row 4l + j. */
+    const __m512i u[4] = {_mm512_unpacklo_epi64(t0, t2), _mm512_unpackhi_epi64(t0, t2), _mm512_unpacklo_epi64(t1, t3),
+                          _mm512_unpackhi_epi64(t1, t3)};
+    for (int j = 0; j < 4; j++) {
+        _mm_storeu_si128((__m128i *)(out + (0 + j) * row_bytes), _mm512_extracti32x4_epi32(u[j], 0));
+        _mm_storeu_si128((__m128i *)(out + (4 + j) * row_bytes), _mm512_extracti32x4_epi32(u[j], 1));
+        _mm_storeu_si128((__m128i *)(out + (8 + j) * row_bytes), _mm512_extracti32x4_epi32(u[j], 2));
+        _mm_storeu_si128((__m128i *)(out + (12 + j) * row_bytes), _mm512_extracti32x4_epi32(u[j], 3));
+    }
+}
+#endif
+
 void rs_unpack_x16(int type, const void *w, int64_t row_bytes, int64_t r0, int64_t n, uint8_t *out) {
-    const int base = type & 0xFF, bb = block_bytes(base);
+    const int base = type & 0xFF, bb = block_bytes(base), sb = scale_bytes(base);
     const int64_t nb = row_bytes / bb;
+#if RS_X86
+    const int vec = rs_cpu_plan_native()->isa >= RS_ISA_AVX512;
+#else
+    const int vec = 0;
+#endif
     for (int64_t g = r0 / 16; g < (r0 + n) / 16; g++)
-        for (int64_t b = 0; b < nb; b++)
-            for (int r = 0; r < 16; r++)
-                move_block(base, out + (g * 16 + r - r0) * row_bytes + b * bb, (uint8_t *)w + (g * nb + b) * 16 * bb, r, 1);
+        for (int64_t b = 0; b < nb; b++) {
+            uint8_t *in = (uint8_t *)w + (g * nb + b) * 16 * bb, *first = out + (g * 16 - r0) * row_bytes + b * bb;
+            if (!vec) {
+                for (int r = 0; r < 16; r++) move_block(base, first + r * row_bytes, in, r, 1);
+                continue;
+            }
+#if RS_X86
+            for (int r = 0; r < 16; r++) {
+                uint8_t *blk = first + r * row_bytes;
+                memcpy(blk, in + 2 * r, 2);
+                if (base == RS_TYPE_Q4_1) memcpy(blk + 2, in + 32 + 2 * r, 2);
+                if (base == RS_TYPE_Q5_0) {
+                    uint32_t v;
+                    memcpy(&v, in + 32 + 4 * r, 4);
+                    v = gather_bits(v);
+                    memcpy(blk + 2, &v, 4);
+                }
+            }
+            for (int k0 = 0; k0 < (bb - sb) / 4; k0 += 4) unpack_quads_avx512(in + 16 * sb + 64 * k0, first + sb + 4 * k0, row_bytes);
+#endif
+        }
 }
 
 void rs_dequantize_row_at(int type, const void *w, int64_t row_bytes, int64_t r, float *dst, int64_t n) {
@@ -92,13 +177,14 @@ void rs_dequantize_row_at(int type, const void *w, int64_t row_bytes, int64_t r,
     uint8_t blk[34];
     for (int64_t b = 0; b < nb; b++) {
         move_block(base, blk, (uint8_t *)w + ((r / 16) * nb + b) * 16 * bb, (int)(r % 16), 1);
+
         rs_dequantize_row(base, blk, dst + 32 * b, 32);
     }
 }
 
 /* The definition the vector kernels follow operation for operation: per block the exact
  * integer sum s = sum w v over the block's values (v = 256 hi + lo), then
- * acc = fma(s, d_w * d_x, acc) and, for the types with an offset (Q4_1's min, Q4_0's -8 d),
+ * acc = fma(s, d_w * d_x, acc) and, for the types with an offset (Q4_1's min, Q4_0's -8 d, Q5_0's -16 d),
  * acc = fma(offset, qsum, acc). */
 void rs_gemv_x16_scalar(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1) {
     const int base = j->type & 0xFF, bb = block_bytes(base), sb = scale_bytes(base);
@@ -115,15 +201,18 @@ void rs_gemv_x16_scalar(const rs_matmul_job *j, const rs_qacts *a, int64_t T, in
                 const uint8_t *hl = a->hl + (t * nb + b) * 64;
                 int32_t s = 0;
                 for (int e = 0; e < 32; e++) {
-                    const int w = base == RS_TYPE_Q8_0 ? (int8_t)blk[2 + e]
-                                  : e < 16          ? blk[sb + e] & 0xF
-                                                    : blk[sb + e - 16] >> 4;
+                    int w = base == RS_TYPE_Q8_0 ? (int8_t)blk[2 + e]
+                            : e < 16          ? blk[sb + e] & 0xF
+                                              : blk[sb + e - 16] >> 4;
+                    if (base == RS_TYPE_Q5_0) w |= (int)((blk[2 + e / 8] >> (e % 8)) & 1) << 4;
                     s += w * ((int8_t)hl[e] * 256 + hl[32 + e]);
                 }
                 const int64_t i = b * a->T + t;
                 acc = __builtin_fmaf((float)s, dw * a->d[i], acc);
                 if (base == RS_TYPE_Q8_0) continue;
-                const float off = base == RS_TYPE_Q4_1 ? rs_fp16_to_fp32((uint16_t)(blk[2] | (blk[3] << 8))) : dw * -8.0f;
+                const float off = base == RS_TYPE_Q4_1   ? rs_fp16_to_fp32((uint16_t)(blk[2] | (blk[3] << 8)))
+                                  : base == RS_TYPE_Q5_0 ? dw * -16.0f
+                                                         : dw * -8.0f;
                 acc = __builtin_fmaf(off, a->qsum[i], acc);
             }
             float *p = j->y + t * j->ldy + r;

@@ -7,13 +7,14 @@ final class ExpertTable: @unchecked Sendable {
     private let gate, up, down: UnsafeMutablePointer<UnsafeRawPointer?>
     private let template: MLP
 
-    /// nil unless every expert has one type and shape that the grouped kernel computes, and
-    /// the SiLU gate it applies.
+    /// nil unless every expert has one type and shape that the grouped kernel computes, in the
+    /// stored layout (it reads rows `rowBytes` apart), and the SiLU gate it applies.
     init?(_ experts: [MLP]) {
         guard let t = experts.first else { return nil }
         let same = experts.allSatisfy {
             $0.gate.type == t.gate.type && $0.up.type == t.up.type && $0.down.type == t.down.type
                 && $0.inter == t.inter && $0.gate.cols == t.gate.cols && $0.down.cols == t.down.cols && $0.activation == .silu
+                && !$0.gate.interleaved && !$0.up.interleaved && !$0.down.interleaved
         }
         guard same, rs_grouped_supported(Int32(t.gate.type.rawValue), Int64(t.gate.cols)) != 0,
               rs_grouped_supported(Int32(t.up.type.rawValue), Int64(t.up.cols)) != 0,
