@@ -93,12 +93,65 @@ RS_AVX2 static void rows8_q8_0(const rs_matmul_job *j, const rs_qacts *a, int64_
     _mm256_storeu_ps(y, j->accumulate ? _mm256_add_ps(_mm256_loadu_ps(y), acc) : acc);
 }
 
+/* Q4_K on eight rows: the scales decoded as the VNNI kernel does, the products as rows8's. */
+RS_AVX2 static void rows8_q4_k(const rs_matmul_job *j, const rs_qacts *a, int64_t g, int h, int64_t t) {
+    const int64_t nb = a->cols / 32, ns = nb / 8;
+    const uint8_t *G = (const uint8_t *)j->w + g * ns * 16 * 144;
+    const __m256i low = _mm256_set1_epi8(0x0F), m6 = _mm256_set1_epi32(63), m4 = _mm256_set1_epi32(0xF),
+                  m2 = _mm256_set1_epi32(3);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t sbk = 0; sbk < ns; sbk++) {
+        const uint8_t *B = G + sbk * 16 * 144;
+#define FIELD(f) _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(B + 32 * (f) + 16 * h)))
+        const __m256 dv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(B + 16 * h)));
+        const __m256 dmv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(B + 32 + 16 * h)));
+        const __m256i A = _mm256_or_si256(FIELD(2), _mm256_slli_epi32(FIELD(3), 16));
+        const __m256i M = _mm256_or_si256(FIELD(4), _mm256_slli_epi32(FIELD(5), 16));
+        const __m256i C = _mm256_or_si256(FIELD(6), _mm256_slli_epi32(FIELD(7), 16));
+#undef FIELD
+        for (int sub = 0; sub < 8; sub++) {
+            const int64_t b = sbk * 8 + sub;
+            const uint8_t *Q = B + 256 + 512 * (sub / 2);
+            __m256i sc, mn;
+            if (sub < 4) {
+                sc = _mm256_and_si256(_mm256_srlv_epi32(A, _mm256_set1_epi32(8 * sub)), m6);
+                mn = _mm256_and_si256(_mm256_srlv_epi32(M, _mm256_set1_epi32(8 * sub)), m6);
+            } else {
+                const int k = sub - 4;
+                sc = _mm256_or_si256(_mm256_and_si256(_mm256_srlv_epi32(C, _mm256_set1_epi32(8 * k)), m4),
+                                     _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(A, _mm256_set1_epi32(8 * k + 6)), m2), 4));
+                mn = _mm256_or_si256(_mm256_and_si256(_mm256_srlv_epi32(C, _mm256_set1_epi32(8 * k + 4)), m4),
+                                     _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(M, _mm256_set1_epi32(8 * k + 6)), m2), 4));
+            }
+            const __m256 dw = _mm256_mul_ps(dv, _mm256_cvtepi32_ps(sc));
+            const __m256 off = _mm256_xor_ps(_mm256_mul_ps(dmv, _mm256_cvtepi32_ps(mn)), _mm256_set1_ps(-0.0f));
+            __m256i w[8];
+            for (int k = 0; k < 8; k++) {
+                const __m256i q = _mm256_loadu_si256((const __m256i *)(Q + 64 * k + 32 * h));
+                w[k] = _mm256_and_si256(sub % 2 ? _mm256_srli_epi16(q, 4) : q, low);
+            }
+            const int32_t *hl = (const int32_t *)(a->hl + (t * nb + b) * 64);
+            __m256i h16 = _mm256_setzero_si256(), l16a = h16, l16b = h16;
+            for (int i = 0; i < 8; i++) h16 = _mm256_add_epi16(h16, _mm256_maddubs_epi16(w[i], _mm256_set1_epi32(hl[i])));
+            for (int i = 0; i < 4; i++) l16a = _mm256_add_epi16(l16a, _mm256_maddubs_epi16(_mm256_set1_epi32(hl[8 + i]), w[i]));
+            for (int i = 4; i < 8; i++) l16b = _mm256_add_epi16(l16b, _mm256_maddubs_epi16(_mm256_set1_epi32(hl[8 + i]), w[i]));
+            const __m256i s = _mm256_add_epi32(_mm256_slli_epi32(sum_pairs(h16), 8), _mm256_add_epi32(sum_pairs(l16a), sum_pairs(l16b)));
+            const int64_t i = b * a->T + t;
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_set1_ps(a->d[i])), acc);
+            acc = _mm256_fmadd_ps(off, _mm256_set1_ps(a->qsum[i]), acc);
+        }
+    }
+    float *y = j->y + t * j->ldy + g * 16 + 8 * h;
+    _mm256_storeu_ps(y, j->accumulate ? _mm256_add_ps(_mm256_loadu_ps(y), acc) : acc);
+}
+
 void rs_gemv_x16_avx2(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1) {
     const int base = j->type & 0xFF;
     for (int64_t g = r0 / 16; g < r1 / 16; g++)
         for (int64_t t = 0; t < T; t++)
             for (int h = 0; h < 2; h++) {
                 if (base == RS_TYPE_Q8_0) rows8_q8_0(j, a, g, h, t);
+                else if (base == RS_TYPE_Q4_K) rows8_q4_k(j, a, g, h, t);
                 else rows8(base, j, a, g, h, t);
             }
 }

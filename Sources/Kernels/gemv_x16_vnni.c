@@ -80,6 +80,85 @@ X16_TARGET __attribute__((always_inline)) static inline void tile(const int kind
     }
 }
 
+/* Q4_K: blocks of 256 values for 16 rows (x16.c); sub-block j's scales and mins are decoded
+ * for the 16 rows at once from the packed 6-bit fields (lane r: row r's bytes). */
+X16_TARGET __attribute__((always_inline)) static inline void tile_q4_k(const rs_matmul_job *j, const rs_qacts *a,
+                                                                     int64_t g, int64_t t0, const int T) {
+    const int64_t nb = a->cols / 32, ns = nb / 8;
+    const int64_t ahead = T == 1 ? PREFETCH_AHEAD_ONE : PREFETCH_AHEAD;
+    const uint8_t *G = (const uint8_t *)j->w + g * ns * 16 * 144;
+    const __m512i low = _mm512_set1_epi8(0x0F), m6 = _mm512_set1_epi32(63), m4 = _mm512_set1_epi32(0xF),
+                  m2 = _mm512_set1_epi32(3);
+    __m512 acc[8];
+    for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
+    for (int64_t sbk = 0; sbk < ns; sbk++) {
+        const uint8_t *B = G + sbk * 16 * 144;
+        const __m512 dv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)B));
+        const __m512 dmv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(B + 32)));
+        /* Bytes 0-3, 4-7 and 8-11 of each row's packed scales, from the 2-byte fields. */
+#define FIELD(h) _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(B + 32 * (h))))
+        const __m512i A = _mm512_or_si512(FIELD(2), _mm512_slli_epi32(FIELD(3), 16));
+        const __m512i M = _mm512_or_si512(FIELD(4), _mm512_slli_epi32(FIELD(5), 16));
+        const __m512i C = _mm512_or_si512(FIELD(6), _mm512_slli_epi32(FIELD(7), 16));
+#undef FIELD
+        for (int sub = 0; sub < 8; sub++) {
+            const int64_t b = sbk * 8 + sub;
+            const uint8_t *Q = B + 256 + 512 * (sub / 2);
+            for (int64_t p = 0; p < 512; p += 256) _mm_prefetch((const char *)Q + ahead + p, _MM_HINT_T0);
+            __m512i sc, mn;
+            if (sub < 4) {
+                sc = _mm512_and_si512(_mm512_srli_epi32(A, 8 * sub), m6);
+                mn = _mm512_and_si512(_mm512_srli_epi32(M, 8 * sub), m6);
+            } else {
+                const int k = sub - 4;
+                sc = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(C, 8 * k), m4),
+                                     _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(A, 8 * k + 6), m2), 4));
+                mn = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(C, 8 * k + 4), m4),
+                                     _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(M, 8 * k + 6), m2), 4));
+            }
+            const __m512 dw = _mm512_mul_ps(dv, _mm512_cvtepi32_ps(sc));
+            const __m512 off = _mm512_xor_ps(_mm512_mul_ps(dmv, _mm512_cvtepi32_ps(mn)), _mm512_set1_ps(-0.0f));
+            __m512i w[8];
+            for (int k = 0; k < 8; k++) {
+                const __m512i q = _mm512_loadu_si512(Q + 64 * k);
+                w[k] = _mm512_and_si512(sub % 2 ? _mm512_srli_epi16(q, 4) : q, low);
+            }
+            for (int t = 0; t < T; t++) {
+                const int64_t tb = (t0 + t) * nb + b;
+                const int32_t *hl = (const int32_t *)(a->hl + tb * 64);
+                __m512i hi = _mm512_setzero_si512();
+                for (int i = 0; i < 8; i++) hi = dpbusd(hi, w[i], _mm512_set1_epi32(hl[i]));
+                __m512i s = _mm512_slli_epi32(hi, 8);
+                for (int i = 0; i < 8; i++) s = dpbusd(s, _mm512_set1_epi32(hl[8 + i]), w[i]);
+                const int64_t i = b * a->T + t0 + t;
+                acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, _mm512_set1_ps(a->d[i])), acc[t]);
+                acc[t] = _mm512_fmadd_ps(off, _mm512_set1_ps(a->qsum[i]), acc[t]);
+            }
+        }
+    }
+    for (int t = 0; t < T; t++) {
+        float *y = j->y + (t0 + t) * j->ldy + g * 16;
+        _mm512_storeu_ps(y, j->accumulate ? _mm512_add_ps(_mm512_loadu_ps(y), acc[t]) : acc[t]);
+    }
+}
+
+X16_TARGET static void x16_q4_k(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1) {
+    for (int64_t g = r0 / 16; g < r1 / 16; g++) {
+        int64_t t = 0;
+        for (; t + 8 <= T; t += 8) tile_q4_k(j, a, g, t, 8);
+        switch (T - t) {
+        case 7: tile_q4_k(j, a, g, t, 7); break;
+        case 6: tile_q4_k(j, a, g, t, 6); break;
+        case 5: tile_q4_k(j, a, g, t, 5); break;
+        case 4: tile_q4_k(j, a, g, t, 4); break;
+        case 3: tile_q4_k(j, a, g, t, 3); break;
+        case 2: tile_q4_k(j, a, g, t, 2); break;
+        case 1: tile_q4_k(j, a, g, t, 1); break;
+        default: break;
+        }
+    }
+}
+
 #define DEFINE_X16(KIND, NAME)                                                                       \
     X16_TARGET static void NAME(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0,    \
                                 int64_t r1) {                                                        \
@@ -108,6 +187,7 @@ void rs_gemv_x16_vnni(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int6
     switch (j->type & 0xFF) {
     case RS_TYPE_Q4_1: x16_q4_1(j, a, T, r0, r1); return;
     case RS_TYPE_Q5_0: x16_q5_0(j, a, T, r0, r1); return;
+    case RS_TYPE_Q4_K: x16_q4_k(j, a, T, r0, r1); return;
     case RS_TYPE_Q8_0: x16_q8_0(j, a, T, r0, r1); return;
     default: x16_q4_0(j, a, T, r0, r1); return;
     }

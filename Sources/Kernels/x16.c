@@ -17,7 +17,10 @@
  * bytes qs[4k ..< 4k + 4] of that row. Q4_0 and Q4_1 have four groups, whose low nibbles are
  * values 4k ..< 4k + 4 and high nibbles values 16 + 4k ..< 16 + 4k + 4, so one 64-byte load
  * gives two vectors of four values per row (Q5_0 the same, its fifth bits added from a word a
- * row, spread_bits); Q8_0 has eight groups, values 4k ..< 4k + 4.
+ * row, spread_bits); Q8_0 has eight groups, values 4k ..< 4k + 4. Q4_K interleaves its blocks of
+ * 256: the 2-byte fields of its 16-byte head (d, dmin, the packed 6-bit scales and mins) 16 rows
+ * together, then 32 groups of 64 bytes, group 8p + k holding qs[32p + 4k ..< 32p + 4k + 4] of
+ * each row: the low nibbles are values 4k ..< 4k + 4 of sub-block 2p, the high ones of 2p + 1.
  *
  * Activations are int16 (rs_qacts): v = 256 hi + lo with hi signed and lo in 0 ..< 256, both
  * bytes (rs_qacts.hl). vpdpbusd multiplies unsigned by signed bytes: the nibbles (0-15) with the
@@ -34,8 +37,8 @@
 #include "internal.h"
 
 int rs_x16_supported(int type, int64_t rows, int64_t cols) {
-    return (type == RS_TYPE_Q4_0 || type == RS_TYPE_Q4_1 || type == RS_TYPE_Q5_0 || type == RS_TYPE_Q8_0) && rows > 0 &&
-           rows % 16 == 0 && cols > 0 && cols % 32 == 0;
+    const int simple = type == RS_TYPE_Q4_0 || type == RS_TYPE_Q4_1 || type == RS_TYPE_Q5_0 || type == RS_TYPE_Q8_0;
+    return (simple || type == RS_TYPE_Q4_K) && rows > 0 && rows % 16 == 0 && cols > 0 && cols % (simple ? 32 : 256) == 0;
 }
 
 static _Atomic int repack_on = 1;
@@ -51,9 +54,13 @@ int rs_x16_pays(int type, int64_t rows, int64_t cols) {
  * rows' values of each 2-byte field together, Q5_0's high bits 4 bytes a row), then each group
  * of the 16 rows together (64 bytes). */
 static int block_bytes(int base) {
-    return base == RS_TYPE_Q8_0 ? 34 : base == RS_TYPE_Q5_0 ? 22 : base == RS_TYPE_Q4_1 ? 20 : 18;
+    return base == RS_TYPE_Q4_K ? 144 : base == RS_TYPE_Q8_0 ? 34 : base == RS_TYPE_Q5_0 ? 22 : base == RS_TYPE_Q4_1 ? 20 : 18;
 }
-static int scale_bytes(int base) { return base == RS_TYPE_Q5_0 ? 6 : base == RS_TYPE_Q4_1 ? 4 : 2; }
+static int scale_bytes(int base) {
+    return base == RS_TYPE_Q4_K ? 16 : base == RS_TYPE_Q5_0 ? 6 : base == RS_TYPE_Q4_1 ? 4 : 2;
+}
+/* Q4_K's blocks hold 256 values: eight blocks of 32 in the kernels' sense. */
+static int block_values(int base) { return base == RS_TYPE_Q4_K ? 256 : 32; }
 
 /* Q5_0's high bits rearranged so that the kernels reach a group's bits with one shift: bit
  * 8c + i of the word is the high bit of value 4i + c (stored: bit 4i + c). */
@@ -106,7 +113,7 @@ static inline void move_block(int base, uint8_t *blk, uint8_t *in, int lane, int
 
 void rs_repack_x16(int type, const void *src, int64_t rows, int64_t cols, void *dst) {
     const int bb = block_bytes(type);
-    const int64_t nb = cols / 32, row_bytes = nb * bb;
+    const int64_t nb = cols / block_values(type), row_bytes = nb * bb;
     for (int64_t g = 0; g < rows / 16; g++)
         for (int64_t b = 0; b < nb; b++)
             for (int r = 0; r < 16; r++)
@@ -154,7 +161,8 @@ void rs_unpack_x16(int type, const void *w, int64_t row_bytes, int64_t r0, int64
             for (int r = 0; r < 16; r++) {
                 uint8_t *blk = first + r * row_bytes;
                 memcpy(blk, in + 2 * r, 2);
-                if (base == RS_TYPE_Q4_1) memcpy(blk + 2, in + 32 + 2 * r, 2);
+                if (base != RS_TYPE_Q5_0)
+                    for (int h = 2; h < sb; h += 2) memcpy(blk + h, in + 16 * h + 2 * r, 2);
                 if (base == RS_TYPE_Q5_0) {
                     uint32_t v;
                     memcpy(&v, in + 32 + 4 * r, 4);
@@ -172,48 +180,66 @@ void rs_dequantize_row_at(int type, const void *w, int64_t row_bytes, int64_t r,
         rs_dequantize_row(type, (const uint8_t *)w + r * row_bytes, dst, n);
         return;
     }
-    const int base = type & 0xFF, bb = block_bytes(base);
-    const int64_t nb = n / 32;
-    uint8_t blk[34];
+    const int base = type & 0xFF, bb = block_bytes(base), vb = block_values(base);
+    const int64_t nb = n / vb;
+    uint8_t blk[144];
     for (int64_t b = 0; b < nb; b++) {
         move_block(base, blk, (uint8_t *)w + ((r / 16) * nb + b) * 16 * bb, (int)(r % 16), 1);
-
-        rs_dequantize_row(base, blk, dst + 32 * b, 32);
+        rs_dequantize_row(base, blk, dst + vb * b, vb);
     }
 }
 
-/* The definition the vector kernels follow operation for operation: per block the exact
- * integer sum s = sum w v over the block's values (v = 256 hi + lo), then
- * acc = fma(s, d_w * d_x, acc) and, for the types with an offset (Q4_1's min, Q4_0's -8 d, Q5_0's -16 d),
+/* Q4_K's 6-bit scale and min of sub-block j (ggml's get_scale_min_k4). */
+static void scale_min_k4(int j, const uint8_t *q, int *sc, int *m) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+/* The definition the vector kernels follow operation for operation: per block of 32 values the
+ * exact integer sum s = sum w v (v = 256 hi + lo), then acc = fma(s, scale * d_x, acc) and, for
+ * the types with an offset (Q4_1's min, Q4_0's -8 d, Q5_0's -16 d, Q4_K's -dmin m),
  * acc = fma(offset, qsum, acc). */
 void rs_gemv_x16_scalar(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1) {
-    const int base = j->type & 0xFF, bb = block_bytes(base), sb = scale_bytes(base);
+    const int base = j->type & 0xFF, bb = block_bytes(base), sb = scale_bytes(base), per = block_values(base) / 32;
     const int64_t nb = a->cols / 32;
     for (int64_t r = r0; r < r1; r++) {
         const int64_t g = r / 16;
         const int lane = (int)(r % 16);
         for (int64_t t = 0; t < T; t++) {
             float acc = 0;
+            uint8_t blk[144];
             for (int64_t b = 0; b < nb; b++) {
-                uint8_t blk[34];
-                move_block(base, blk, (uint8_t *)j->w + (g * nb + b) * 16 * bb, lane, 1);
-                const float dw = rs_fp16_to_fp32((uint16_t)(blk[0] | (blk[1] << 8)));
+                const int sub = (int)(b % per);
+                if (sub == 0) move_block(base, blk, (uint8_t *)j->w + (g * (nb / per) + b / per) * 16 * bb, lane, 1);
+                float dw = rs_fp16_to_fp32((uint16_t)(blk[0] | (blk[1] << 8))), off = 0;
                 const uint8_t *hl = a->hl + (t * nb + b) * 64;
                 int32_t s = 0;
                 for (int e = 0; e < 32; e++) {
-                    int w = base == RS_TYPE_Q8_0 ? (int8_t)blk[2 + e]
-                            : e < 16          ? blk[sb + e] & 0xF
-                                              : blk[sb + e - 16] >> 4;
+                    int w;
+                    if (base == RS_TYPE_Q4_K) w = (blk[16 + 32 * (sub / 2) + e] >> (4 * (sub % 2))) & 0xF;
+                    else if (base == RS_TYPE_Q8_0) w = (int8_t)blk[2 + e];
+                    else w = e < 16 ? blk[sb + e] & 0xF : blk[sb + e - 16] >> 4;
                     if (base == RS_TYPE_Q5_0) w |= (int)((blk[2 + e / 8] >> (e % 8)) & 1) << 4;
                     s += w * ((int8_t)hl[e] * 256 + hl[32 + e]);
                 }
+                if (base == RS_TYPE_Q4_K) {
+                    int sc, m;
+                    scale_min_k4(sub, blk + 4, &sc, &m);
+                    off = -(rs_fp16_to_fp32((uint16_t)(blk[2] | (blk[3] << 8))) * (float)m);
+                    dw = dw * (float)sc;
+                } else if (base == RS_TYPE_Q4_1) {
+                    off = rs_fp16_to_fp32((uint16_t)(blk[2] | (blk[3] << 8)));
+                } else {
+                    off = dw * (base == RS_TYPE_Q5_0 ? -16.0f : -8.0f);
+                }
                 const int64_t i = b * a->T + t;
                 acc = __builtin_fmaf((float)s, dw * a->d[i], acc);
-                if (base == RS_TYPE_Q8_0) continue;
-                const float off = base == RS_TYPE_Q4_1   ? rs_fp16_to_fp32((uint16_t)(blk[2] | (blk[3] << 8)))
-                                  : base == RS_TYPE_Q5_0 ? dw * -16.0f
-                                                         : dw * -8.0f;
-                acc = __builtin_fmaf(off, a->qsum[i], acc);
+                if (base != RS_TYPE_Q8_0) acc = __builtin_fmaf(off, a->qsum[i], acc);
             }
             float *p = j->y + t * j->ldy + r;
             *p = j->accumulate ? *p + acc : acc;

@@ -3,13 +3,13 @@ import Foundation
 import Kernels
 import Testing
 
-/// Q4_0, Q4_1, Q5_0 and Q8_0 weights interleaved 16 rows at a time (`rs_repack_x16`, x16.c): the layout holds
+/// Q4_0, Q4_1, Q5_0, Q8_0 and Q4_K weights interleaved 16 rows at a time (`rs_repack_x16`, x16.c): the layout holds
 /// the stored bytes, the kernels compute W . (d q) on every path with the scalar definition's
 /// bits, a token's result does not depend on how many tokens share its step, and the paths that
 /// read rows (fp32 activations, prompt panels, embedding lookups) see the stored rows.
 @Suite("interleaved weights")
 struct InterleavedWeightTests {
-    static let types: [GGMLType] = [.q4_0, .q4_1, .q5_0, .q8_0]
+    static let types: [GGMLType] = [.q4_0, .q4_1, .q5_0, .q8_0, .q4_K]
 
     struct Weights {
         let type: GGMLType
@@ -69,7 +69,7 @@ struct InterleavedWeightTests {
 
     @Test("every interleaved row dequantizes to the stored row's values", arguments: types)
     func rowsRoundTrip(type: GGMLType) {
-        let w = Weights(type: type, rows: 48, cols: 224, seed: 7)
+        let w = Weights(type: type, rows: 48, cols: type.blockValues == 256 ? 512 : 224, seed: 7)
         var a = [Float](repeating: 0, count: w.cols), b = a
         for r in 0 ..< w.rows {
             w.stored.withUnsafeBytes { rs_dequantize_row_at(Int32(type.rawValue), $0.baseAddress, Int64(type.byteCount(values: w.cols)!), Int64(r), &a, Int64(w.cols)) }
@@ -116,7 +116,7 @@ struct InterleavedWeightTests {
     /// The vector kernels do the definition's integer sums and float operations in its order.
     @Test("AVX2 and AVX-512 VNNI give the scalar definition's bits", ForcedISA.avx2.trait, arguments: types)
     func sameBits(type: GGMLType) {
-        let w = Weights(type: type, rows: 32, cols: 800, seed: 11)
+        let w = Weights(type: type, rows: 32, cols: type.blockValues == 256 ? 1024 : 800, seed: 11)
         for tokens in [1, 3, 8, 11] {
             let x = Self.activations(tokens: tokens, cols: w.cols, seed: UInt64(tokens))
             let scalar = w.kernel(x, tokens: tokens, isa: Int32(RS_ISA_SCALAR))
@@ -131,7 +131,7 @@ struct InterleavedWeightTests {
     /// alone and the same token among 2-16 others get the same bits.
     @Test("a token's result does not depend on its batch", arguments: types)
     func batchInvariant(type: GGMLType) {
-        let w = Weights(type: type, rows: 64, cols: 576, seed: 3)
+        let w = Weights(type: type, rows: 64, cols: type.blockValues == 256 ? 768 : 576, seed: 3)
         let x = Self.activations(tokens: 16, cols: w.cols, seed: 99)
         let alone = (0 ..< 16).map { t in w.product(Array(x[t * w.cols ..< (t + 1) * w.cols]), tokens: 1, acts: Int32(RS_ACTS_INT16), interleaved: true) }
         for n in [2, 5, 9, 16] {
@@ -178,7 +178,7 @@ struct InterleavedWeightTests {
                 #expect(copy.interleavedCopy { kept.append($0) } == nil, "never twice")
             }
             #expect(WeightMatrix(type: .q4_1, data: sb.baseAddress!, rows: 24, cols: 64).interleavedCopy { kept.append($0) } == nil, "24 rows: not whole groups")
-            #expect(WeightMatrix(type: .q4_K, data: sb.baseAddress!, rows: 16, cols: 256).interleavedCopy { kept.append($0) } == nil, "Q4_K has no interleaved kernels")
+            #expect(WeightMatrix(type: .q6_K, data: sb.baseAddress!, rows: 16, cols: 256).interleavedCopy { kept.append($0) } == nil, "Q6_K has no interleaved kernels")
             #expect(m.interleavedCopy(enabled: false) { kept.append($0) } == nil, "--no-interleave-weights")
         }
     }
