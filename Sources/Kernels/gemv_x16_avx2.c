@@ -145,6 +145,53 @@ RS_AVX2 static void rows8_q4_k(const rs_matmul_job *j, const rs_qacts *a, int64_
     _mm256_storeu_ps(y, j->accumulate ? _mm256_add_ps(_mm256_loadu_ps(y), acc) : acc);
 }
 
+/* Q6_K on eight rows: values up to 63, so the hi products are summed two at a time in int16 and
+ * the lo ones one at a time before they are widened. */
+RS_AVX2 static void rows8_q6_k(const rs_matmul_job *j, const rs_qacts *a, int64_t g, int h, int64_t t) {
+    const int64_t nb = a->cols / 32, ns = nb / 8;
+    const uint8_t *G = (const uint8_t *)j->w + g * ns * 16 * 210;
+    const __m256i low = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(0x03);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t sbk = 0; sbk < ns; sbk++) {
+        const uint8_t *B = G + sbk * 16 * 210;
+        const __m256 dv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(B + 16 * h)));
+        for (int sub = 0; sub < 8; sub++) {
+            const int n = sub / 4, q = sub % 4;
+            const int64_t b = sbk * 8 + sub;
+            const __m256i f = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(B + 32 + 32 * sub + 16 * h)));
+            const __m256 da = _mm256_mul_ps(dv, _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_slli_epi32(f, 24), 24)));
+            const __m256 db = _mm256_mul_ps(dv, _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_slli_epi32(f, 16), 24)));
+            const __m256 oa = _mm256_mul_ps(da, _mm256_set1_ps(-32.0f)), ob = _mm256_mul_ps(db, _mm256_set1_ps(-32.0f));
+            const uint8_t *L = B + 288 + 64 * (16 * n + 8 * (q & 1)), *H = B + 288 + 64 * (32 + 8 * n);
+            __m256i w[8];
+            for (int k = 0; k < 8; k++) {
+                const __m256i lo4 = _mm256_and_si256(_mm256_srl_epi16(_mm256_loadu_si256((const __m256i *)(L + 64 * k + 32 * h)), _mm_cvtsi32_si128(4 * (q >> 1))), low);
+                const __m256i hi2 = _mm256_and_si256(_mm256_srl_epi16(_mm256_loadu_si256((const __m256i *)(H + 64 * k + 32 * h)), _mm_cvtsi32_si128(2 * q)), two);
+                w[k] = _mm256_or_si256(lo4, _mm256_slli_epi16(hi2, 4));
+            }
+            const int32_t *hl = (const int32_t *)(a->hl + (t * nb + b) * 64);
+            __m256i s[2];
+            for (int half = 0; half < 2; half++) {
+                __m256i hi = _mm256_setzero_si256(), lo = hi;
+                for (int i = 4 * half; i < 4 * half + 4; i += 2)
+                    hi = _mm256_add_epi32(hi, sum_pairs(_mm256_add_epi16(_mm256_maddubs_epi16(w[i], _mm256_set1_epi32(hl[i])),
+                                                                         _mm256_maddubs_epi16(w[i + 1], _mm256_set1_epi32(hl[i + 1])))));
+                for (int i = 4 * half; i < 4 * half + 4; i++)
+                    lo = _mm256_add_epi32(lo, sum_pairs(_mm256_maddubs_epi16(_mm256_set1_epi32(hl[8 + i]), w[i])));
+                s[half] = _mm256_add_epi32(_mm256_slli_epi32(hi, 8), lo);
+            }
+            const int64_t i = b * a->T + t;
+            const __m256 dx = _mm256_set1_ps(a->d[i]);
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[0]), _mm256_mul_ps(da, dx), acc);
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[1]), _mm256_mul_ps(db, dx), acc);
+            acc = _mm256_fmadd_ps(oa, _mm256_set1_ps(a->qlo[i]), acc);
+            acc = _mm256_fmadd_ps(ob, _mm256_set1_ps(a->qhi[i]), acc);
+        }
+    }
+    float *y = j->y + t * j->ldy + g * 16 + 8 * h;
+    _mm256_storeu_ps(y, j->accumulate ? _mm256_add_ps(_mm256_loadu_ps(y), acc) : acc);
+}
+
 void rs_gemv_x16_avx2(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1) {
     const int base = j->type & 0xFF;
     for (int64_t g = r0 / 16; g < r1 / 16; g++)
@@ -152,6 +199,7 @@ void rs_gemv_x16_avx2(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int6
             for (int h = 0; h < 2; h++) {
                 if (base == RS_TYPE_Q8_0) rows8_q8_0(j, a, g, h, t);
                 else if (base == RS_TYPE_Q4_K) rows8_q4_k(j, a, g, h, t);
+                else if (base == RS_TYPE_Q6_K) rows8_q6_k(j, a, g, h, t);
                 else rows8(base, j, a, g, h, t);
             }
 }

@@ -159,6 +159,75 @@ X16_TARGET static void x16_q4_k(const rs_matmul_job *j, const rs_qacts *a, int64
     }
 }
 
+/* Q6_K: blocks of 256 values for 16 rows (x16.c); a block of 32 has two int8 scales, one per
+ * half, so each half's sum is scaled apart, and its -32 bias multiplies the halves' sums. */
+X16_TARGET __attribute__((always_inline)) static inline void tile_q6_k(const rs_matmul_job *j, const rs_qacts *a,
+                                                                     int64_t g, int64_t t0, const int T) {
+    const int64_t nb = a->cols / 32, ns = nb / 8;
+    const int64_t ahead = T == 1 ? PREFETCH_AHEAD_ONE : PREFETCH_AHEAD;
+    const uint8_t *G = (const uint8_t *)j->w + g * ns * 16 * 210;
+    const __m512i low = _mm512_set1_epi8(0x0F), two = _mm512_set1_epi8(0x03);
+    __m512 acc[8];
+    for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
+    for (int64_t sbk = 0; sbk < ns; sbk++) {
+        const uint8_t *B = G + sbk * 16 * 210;
+        for (int64_t p = 0; p < 16 * 210; p += 64) _mm_prefetch((const char *)B + ahead + p, _MM_HINT_T0);
+        const __m512 dv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)B));
+        for (int sub = 0; sub < 8; sub++) {
+            const int n = sub / 4, q = sub % 4;
+            const int64_t b = sbk * 8 + sub;
+            const __m512i f = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(B + 32 + 32 * sub)));
+            const __m512 da = _mm512_mul_ps(dv, _mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_slli_epi32(f, 24), 24)));
+            const __m512 db = _mm512_mul_ps(dv, _mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_slli_epi32(f, 16), 24)));
+            const __m512 oa = _mm512_mul_ps(da, _mm512_set1_ps(-32.0f)), ob = _mm512_mul_ps(db, _mm512_set1_ps(-32.0f));
+            const uint8_t *L = B + 288 + 64 * (16 * n + 8 * (q & 1)), *H = B + 288 + 64 * (32 + 8 * n);
+            __m512i w[8];
+            for (int k = 0; k < 8; k++) {
+                const __m512i lo4 = _mm512_and_si512(_mm512_srli_epi16(_mm512_loadu_si512(L + 64 * k), 4 * (q >> 1)), low);
+                const __m512i hi2 = _mm512_and_si512(_mm512_srli_epi16(_mm512_loadu_si512(H + 64 * k), 2 * q), two);
+                w[k] = _mm512_or_si512(lo4, _mm512_slli_epi16(hi2, 4));
+            }
+            for (int t = 0; t < T; t++) {
+                const int64_t tb = (t0 + t) * nb + b;
+                const int32_t *hl = (const int32_t *)(a->hl + tb * 64);
+                __m512i ha = _mm512_setzero_si512(), hb = ha;
+                for (int i = 0; i < 4; i++) ha = dpbusd(ha, w[i], _mm512_set1_epi32(hl[i]));
+                for (int i = 4; i < 8; i++) hb = dpbusd(hb, w[i], _mm512_set1_epi32(hl[i]));
+                __m512i sa = _mm512_slli_epi32(ha, 8), sb = _mm512_slli_epi32(hb, 8);
+                for (int i = 0; i < 4; i++) sa = dpbusd(sa, _mm512_set1_epi32(hl[8 + i]), w[i]);
+                for (int i = 4; i < 8; i++) sb = dpbusd(sb, _mm512_set1_epi32(hl[8 + i]), w[i]);
+                const int64_t i = b * a->T + t0 + t;
+                const __m512 dx = _mm512_set1_ps(a->d[i]);
+                acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sa), _mm512_mul_ps(da, dx), acc[t]);
+                acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sb), _mm512_mul_ps(db, dx), acc[t]);
+                acc[t] = _mm512_fmadd_ps(oa, _mm512_set1_ps(a->qlo[i]), acc[t]);
+                acc[t] = _mm512_fmadd_ps(ob, _mm512_set1_ps(a->qhi[i]), acc[t]);
+            }
+        }
+    }
+    for (int t = 0; t < T; t++) {
+        float *y = j->y + (t0 + t) * j->ldy + g * 16;
+        _mm512_storeu_ps(y, j->accumulate ? _mm512_add_ps(_mm512_loadu_ps(y), acc[t]) : acc[t]);
+    }
+}
+
+X16_TARGET static void x16_q6_k(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1) {
+    for (int64_t g = r0 / 16; g < r1 / 16; g++) {
+        int64_t t = 0;
+        for (; t + 8 <= T; t += 8) tile_q6_k(j, a, g, t, 8);
+        switch (T - t) {
+        case 7: tile_q6_k(j, a, g, t, 7); break;
+        case 6: tile_q6_k(j, a, g, t, 6); break;
+        case 5: tile_q6_k(j, a, g, t, 5); break;
+        case 4: tile_q6_k(j, a, g, t, 4); break;
+        case 3: tile_q6_k(j, a, g, t, 3); break;
+        case 2: tile_q6_k(j, a, g, t, 2); break;
+        case 1: tile_q6_k(j, a, g, t, 1); break;
+        default: break;
+        }
+    }
+}
+
 #define DEFINE_X16(KIND, NAME)                                                                       \
     X16_TARGET static void NAME(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0,    \
                                 int64_t r1) {                                                        \
@@ -188,6 +257,7 @@ void rs_gemv_x16_vnni(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int6
     case RS_TYPE_Q4_1: x16_q4_1(j, a, T, r0, r1); return;
     case RS_TYPE_Q5_0: x16_q5_0(j, a, T, r0, r1); return;
     case RS_TYPE_Q4_K: x16_q4_k(j, a, T, r0, r1); return;
+    case RS_TYPE_Q6_K: x16_q6_k(j, a, T, r0, r1); return;
     case RS_TYPE_Q8_0: x16_q8_0(j, a, T, r0, r1); return;
     default: x16_q4_0(j, a, T, r0, r1); return;
     }

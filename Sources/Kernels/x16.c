@@ -21,6 +21,9 @@
  * 256: the 2-byte fields of its 16-byte head (d, dmin, the packed 6-bit scales and mins) 16 rows
  * together, then 32 groups of 64 bytes, group 8p + k holding qs[32p + 4k ..< 32p + 4k + 4] of
  * each row: the low nibbles are values 4k ..< 4k + 4 of sub-block 2p, the high ones of 2p + 1.
+ * Q6_K: the 16 rows' d, then the 2-byte fields of their 16 int8 scales (field j: block j's two),
+ * then 48 groups of 64 bytes, its 128 bytes of low bits (groups 0-31) and 64 of high bits
+ * (32-47) in the stored order.
  *
  * Activations are int16 (rs_qacts): v = 256 hi + lo with hi signed and lo in 0 ..< 256, both
  * bytes (rs_qacts.hl). vpdpbusd multiplies unsigned by signed bytes: the nibbles (0-15) with the
@@ -38,7 +41,7 @@
 
 int rs_x16_supported(int type, int64_t rows, int64_t cols) {
     const int simple = type == RS_TYPE_Q4_0 || type == RS_TYPE_Q4_1 || type == RS_TYPE_Q5_0 || type == RS_TYPE_Q8_0;
-    return (simple || type == RS_TYPE_Q4_K) && rows > 0 && rows % 16 == 0 && cols > 0 && cols % (simple ? 32 : 256) == 0;
+    return (simple || type == RS_TYPE_Q4_K || type == RS_TYPE_Q6_K) && rows > 0 && rows % 16 == 0 && cols > 0 && cols % (simple ? 32 : 256) == 0;
 }
 
 static _Atomic int repack_on = 1;
@@ -54,13 +57,13 @@ int rs_x16_pays(int type, int64_t rows, int64_t cols) {
  * rows' values of each 2-byte field together, Q5_0's high bits 4 bytes a row), then each group
  * of the 16 rows together (64 bytes). */
 static int block_bytes(int base) {
-    return base == RS_TYPE_Q4_K ? 144 : base == RS_TYPE_Q8_0 ? 34 : base == RS_TYPE_Q5_0 ? 22 : base == RS_TYPE_Q4_1 ? 20 : 18;
+    return base == RS_TYPE_Q6_K ? 210 : base == RS_TYPE_Q4_K ? 144 : base == RS_TYPE_Q8_0 ? 34 : base == RS_TYPE_Q5_0 ? 22 : base == RS_TYPE_Q4_1 ? 20 : 18;
 }
 static int scale_bytes(int base) {
     return base == RS_TYPE_Q4_K ? 16 : base == RS_TYPE_Q5_0 ? 6 : base == RS_TYPE_Q4_1 ? 4 : 2;
 }
-/* Q4_K's blocks hold 256 values: eight blocks of 32 in the kernels' sense. */
-static int block_values(int base) { return base == RS_TYPE_Q4_K ? 256 : 32; }
+/* The K-quants' blocks hold 256 values: eight blocks of 32 in the kernels' sense. */
+static int block_values(int base) { return base == RS_TYPE_Q4_K || base == RS_TYPE_Q6_K ? 256 : 32; }
 
 /* Q5_0's high bits rearranged so that the kernels reach a group's bits with one shift: bit
  * 8c + i of the word is the high bit of value 4i + c (stored: bit 4i + c). */
@@ -88,6 +91,19 @@ static uint32_t gather_bits(uint32_t w) {
 
 /* Between row r's stored block (blk) and the interleaved block of its 16 rows (in). */
 static inline void move_block(int base, uint8_t *blk, uint8_t *in, int lane, int to_stored) {
+    if (base == RS_TYPE_Q6_K) { /* its head (16 scales, d) is stored last: d, the scales' 2-byte fields, 48 groups */
+        uint8_t *x = in + 2 * lane, *y = blk + 208;
+        memcpy(to_stored ? y : x, to_stored ? x : y, 2);
+        for (int h = 0; h < 8; h++) {
+            x = in + 32 + 32 * h + 2 * lane, y = blk + 192 + 2 * h;
+            memcpy(to_stored ? y : x, to_stored ? x : y, 2);
+        }
+        for (int k = 0; k < 48; k++) {
+            x = in + 288 + 64 * k + 4 * lane, y = blk + 4 * k;
+            memcpy(to_stored ? y : x, to_stored ? x : y, 4);
+        }
+        return;
+    }
     const int bb = block_bytes(base), sb = scale_bytes(base);
     for (int h = 0; h < (base == RS_TYPE_Q5_0 ? 2 : sb); h += 2) {
         uint8_t *x = in + 16 * h + 2 * lane, *y = blk + h;
@@ -153,7 +169,17 @@ void rs_unpack_x16(int type, const void *w, int64_t row_bytes, int64_t r0, int64
     for (int64_t g = r0 / 16; g < (r0 + n) / 16; g++)
         for (int64_t b = 0; b < nb; b++) {
             uint8_t *in = (uint8_t *)w + (g * nb + b) * 16 * bb, *first = out + (g * 16 - r0) * row_bytes + b * bb;
-            if (!vec) {
+            if (!vec || base == RS_TYPE_Q6_K) {
+#if RS_X86
+                if (vec) {
+                    for (int r = 0; r < 16; r++) {
+                        memcpy(first + r * row_bytes + 208, in + 2 * r, 2);
+                        for (int h = 0; h < 8; h++) memcpy(first + r * row_bytes + 192 + 2 * h, in + 32 + 32 * h + 2 * r, 2);
+                    }
+                    for (int k0 = 0; k0 < 48; k0 += 4) unpack_quads_avx512(in + 288 + 64 * k0, first + 4 * k0, row_bytes);
+                    continue;
+                }
+#endif
                 for (int r = 0; r < 16; r++) move_block(base, first + r * row_bytes, in, r, 1);
                 continue;
             }
@@ -182,7 +208,7 @@ void rs_dequantize_row_at(int type, const void *w, int64_t row_bytes, int64_t r,
     }
     const int base = type & 0xFF, bb = block_bytes(base), vb = block_values(base);
     const int64_t nb = n / vb;
-    uint8_t blk[144];
+    uint8_t blk[210];
     for (int64_t b = 0; b < nb; b++) {
         move_block(base, blk, (uint8_t *)w + ((r / 16) * nb + b) * 16 * bb, (int)(r % 16), 1);
         rs_dequantize_row(base, blk, dst + vb * b, vb);
@@ -212,10 +238,29 @@ void rs_gemv_x16_scalar(const rs_matmul_job *j, const rs_qacts *a, int64_t T, in
         const int lane = (int)(r % 16);
         for (int64_t t = 0; t < T; t++) {
             float acc = 0;
-            uint8_t blk[144];
+            uint8_t blk[210];
             for (int64_t b = 0; b < nb; b++) {
                 const int sub = (int)(b % per);
                 if (sub == 0) move_block(base, blk, (uint8_t *)j->w + (g * (nb / per) + b / per) * 16 * bb, lane, 1);
+                const int64_t i = b * a->T + t;
+                if (base == RS_TYPE_Q6_K) {
+                    /* Block sub = 4n + s: values 128n + 32s + l; two scales, for l < 16 and l >= 16. */
+                    const int n = sub / 4, q = sub % 4;
+                    const uint8_t *hl = a->hl + (t * nb + b) * 64;
+                    int32_t half[2] = {0, 0};
+                    for (int e = 0; e < 32; e++) {
+                        const int w = ((blk[64 * n + 32 * (q & 1) + e] >> (4 * (q >> 1))) & 0xF) |
+                                      (((blk[128 + 32 * n + e] >> (2 * q)) & 3) << 4);
+                        half[e / 16] += w * ((int8_t)hl[e] * 256 + hl[32 + e]);
+                    }
+                    const float d6 = rs_fp16_to_fp32((uint16_t)(blk[208] | (blk[209] << 8)));
+                    const float da = d6 * (float)(int8_t)blk[192 + 8 * n + 2 * q], db = d6 * (float)(int8_t)blk[193 + 8 * n + 2 * q];
+                    acc = __builtin_fmaf((float)half[0], da * a->d[i], acc);
+                    acc = __builtin_fmaf((float)half[1], db * a->d[i], acc);
+                    acc = __builtin_fmaf(da * -32.0f, a->qlo[i], acc);
+                    acc = __builtin_fmaf(db * -32.0f, a->qhi[i], acc);
+                    continue;
+                }
                 float dw = rs_fp16_to_fp32((uint16_t)(blk[0] | (blk[1] << 8))), off = 0;
                 const uint8_t *hl = a->hl + (t * nb + b) * 64;
                 int32_t s = 0;
@@ -237,7 +282,6 @@ void rs_gemv_x16_scalar(const rs_matmul_job *j, const rs_qacts *a, int64_t T, in
                 } else {
                     off = dw * (base == RS_TYPE_Q5_0 ? -16.0f : -8.0f);
                 }
-                const int64_t i = b * a->T + t;
                 acc = __builtin_fmaf((float)s, dw * a->d[i], acc);
                 if (base != RS_TYPE_Q8_0) acc = __builtin_fmaf(off, a->qsum[i], acc);
             }

@@ -9,7 +9,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Quantize a Hugging Face checkpoint's matrices as it loads: q8_0 or q4_0.")
     var quantize: LoadQuantization?
     @Flag(name: .customLong("interleave-weights"), inversion: .prefixedNo,
-          help: "Interleave Q4_0, Q4_1, Q5_0, Q8_0 and Q4_K matrices 16 rows at a time as they load, on CPUs with AVX-512 VNNI (on by default): steps of several tokens (batches, speculative verification) cost less per token. --no-interleave-weights keeps the file's layout.")
+          help: "Interleave Q4_0, Q4_1, Q5_0, Q8_0, Q4_K and Q6_K matrices 16 rows at a time as they load, on CPUs with AVX-512 VNNI (on by default): steps of several tokens (batches, speculative verification) cost less per token. --no-interleave-weights keeps the file's layout.")
     var interleaveWeights = true
 
     /// The file or folder `--model` names.

@@ -70,9 +70,10 @@ struct BenchFiguresTests {
         if p.batchKernel != nil { #expect(vnni512) }
         let pairs = rs_set_thread_int16_pairs(1)
         defer { rs_set_thread_int16_pairs(pairs) }
-        let forced = KernelPath.current(weightType: .q4_K)
+        // Q5_K is never interleaved.
+        let forced = KernelPath.current(weightType: .q5_K)
         #expect((forced.batchKernel?.hasPrefix("int16-avx512vnni-zmm") ?? false) == vnni512)
-        #expect(KernelPath.current(weightType: .q4_K, activations: .int8).batchKernel == nil)
+        #expect(KernelPath.current(weightType: .q5_K, activations: .int8).batchKernel == nil)
         // Q4_1 loads interleaved there, one kernel for every width; in the file's layout it
         // takes the token-pair kernel too.
         let x16 = KernelPath.current(weightType: .q4_1, interleaved: true)

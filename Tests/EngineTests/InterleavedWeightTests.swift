@@ -3,13 +3,13 @@ import Foundation
 import Kernels
 import Testing
 
-/// Q4_0, Q4_1, Q5_0, Q8_0 and Q4_K weights interleaved 16 rows at a time (`rs_repack_x16`, x16.c): the layout holds
+/// Q4_0, Q4_1, Q5_0, Q8_0, Q4_K and Q6_K weights interleaved 16 rows at a time (`rs_repack_x16`, x16.c): the layout holds
 /// the stored bytes, the kernels compute W . (d q) on every path with the scalar definition's
 /// bits, a token's result does not depend on how many tokens share its step, and the paths that
 /// read rows (fp32 activations, prompt panels, embedding lookups) see the stored rows.
 @Suite("interleaved weights")
 struct InterleavedWeightTests {
-    static let types: [GGMLType] = [.q4_0, .q4_1, .q5_0, .q8_0, .q4_K]
+    static let types: [GGMLType] = [.q4_0, .q4_1, .q5_0, .q8_0, .q4_K, .q6_K]
 
     struct Weights {
         let type: GGMLType
@@ -178,7 +178,7 @@ struct InterleavedWeightTests {
                 #expect(copy.interleavedCopy { kept.append($0) } == nil, "never twice")
             }
             #expect(WeightMatrix(type: .q4_1, data: sb.baseAddress!, rows: 24, cols: 64).interleavedCopy { kept.append($0) } == nil, "24 rows: not whole groups")
-            #expect(WeightMatrix(type: .q6_K, data: sb.baseAddress!, rows: 16, cols: 256).interleavedCopy { kept.append($0) } == nil, "Q6_K has no interleaved kernels")
+            #expect(WeightMatrix(type: .q5_K, data: sb.baseAddress!, rows: 16, cols: 256).interleavedCopy { kept.append($0) } == nil, "Q5_K has no interleaved kernels")
             #expect(m.interleavedCopy(enabled: false) { kept.append($0) } == nil, "--no-interleave-weights")
         }
     }

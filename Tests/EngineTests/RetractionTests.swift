@@ -100,15 +100,23 @@ struct RetractionTests {
         let want = try await Self.unpressured([a, b])
         let (engine, model) = try Self.echoEngine { $0.kvCacheTokens = 256; $0.chunkedPrefillSize = 16 }
         defer { engine.shutdown() }
-        // B arrives once A is decoding.
-        var decoding = false
-        let first = Task { try await collect(engine.submit(a)) }
-        while !decoding {
-            decoding = await withCheckedContinuation { done in
-                engine.scheduler.send(.inspect { s in done.resume(returning: s.running.contains { $0.output.count > 0 }) })
+        // B arrives once A is decoding: told by A's first token, not by polling the scheduler (a
+        // poll could miss A's whole run on a busy machine, and then waited forever).
+        let (decoding, note) = AsyncStream<Void>.makeStream()
+        let first = Task {
+            defer { note.finish() }
+            var c = Collected()
+            for try await e in engine.submit(a) {
+                if case let .delta(_, _, tokens, _) = e {
+                    if c.ids.isEmpty { note.yield() }
+                    c.ids += tokens
+                } else if case let .finished(reason, _, _) = e {
+                    c.reason = reason
+                }
             }
-            if !decoding { try await Task.sleep(for: .milliseconds(1)) }
+            return c
         }
+        for await _ in decoding { break }
         let second = try await collect(engine.submit(b))
         let got = try await first.value
         #expect(got.ids == want[0], "A: \(got.ids.count) of 200 tokens, \(String(describing: got.reason))")
