@@ -15,6 +15,25 @@
 
 RS_AVX2 static inline __m256i sum_pairs(__m256i v16) { return _mm256_madd_epi16(v16, _mm256_set1_epi16(1)); }
 
+/* Rows 16g + 8h ..< 16g + 8h + 8 of token t, written or added. */
+RS_AVX2 static inline void store8(const rs_matmul_job *j, int64_t g, int h, int64_t t, __m256 acc) {
+    float *y = j->y + t * j->ldy + g * 16 + 8 * h;
+    _mm256_storeu_ps(y, j->accumulate ? _mm256_add_ps(_mm256_loadu_ps(y), acc) : acc);
+}
+
+/* A block's exact sum over eight lanes of rows, (sum of w . hi) << 8 + sum of lo . w, with at
+ * most `gh` hi and `gl` lo products summed in int16 before they are widened. */
+RS_AVX2 static inline __m256i block_sum(const __m256i w[8], const int32_t *hl, int gh, int gl) {
+    __m256i hi = _mm256_setzero_si256(), lo = hi, h16 = hi, l16 = hi;
+    for (int i = 0; i < 8; i++) {
+        h16 = _mm256_add_epi16(h16, _mm256_maddubs_epi16(w[i], _mm256_set1_epi32(hl[i])));
+        l16 = _mm256_add_epi16(l16, _mm256_maddubs_epi16(_mm256_set1_epi32(hl[8 + i]), w[i]));
+        if ((i + 1) % gh == 0) { hi = _mm256_add_epi32(hi, sum_pairs(h16)); h16 = _mm256_setzero_si256(); }
+        if ((i + 1) % gl == 0) { lo = _mm256_add_epi32(lo, sum_pairs(l16)); l16 = _mm256_setzero_si256(); }
+    }
+    return _mm256_add_epi32(_mm256_slli_epi32(hi, 8), lo);
+}
+
 /* Q4_0, Q4_1, Q5_0 (q5: values up to 31): int16 sums of `gh` hi products and `gl` lo
  * products at most before they are widened, so that none saturates. */
 RS_AVX2 static void rows8(const int base, const rs_matmul_job *j, const rs_qacts *a, int64_t g, int h, int64_t t) {
@@ -42,21 +61,12 @@ RS_AVX2 static void rows8(const int base, const rs_matmul_job *j, const rs_qacts
                 w[i] = _mm256_or_si256(w[i], _mm256_and_si256(at4, bit4));
             }
         }
-        const int32_t *hl = (const int32_t *)(a->hl + (t * nb + b) * 64);
-        __m256i hi = _mm256_setzero_si256(), lo = hi, h16 = hi, l16 = hi;
-        for (int i = 0; i < 8; i++) {
-            h16 = _mm256_add_epi16(h16, _mm256_maddubs_epi16(w[i], _mm256_set1_epi32(hl[i])));
-            l16 = _mm256_add_epi16(l16, _mm256_maddubs_epi16(_mm256_set1_epi32(hl[8 + i]), w[i]));
-            if ((i + 1) % gh == 0) { hi = _mm256_add_epi32(hi, sum_pairs(h16)); h16 = _mm256_setzero_si256(); }
-            if ((i + 1) % gl == 0) { lo = _mm256_add_epi32(lo, sum_pairs(l16)); l16 = _mm256_setzero_si256(); }
-        }
-        const __m256i s = _mm256_add_epi32(_mm256_slli_epi32(hi, 8), lo);
+        const __m256i s = block_sum(w, (const int32_t *)(a->hl + (t * nb + b) * 64), gh, gl);
         const int64_t i = b * a->T + t;
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dv, _mm256_set1_ps(a->d[i])), acc);
         acc = _mm256_fmadd_ps(mv, _mm256_set1_ps(a->qsum[i]), acc);
     }
-    float *y = j->y + t * j->ldy + g * 16 + 8 * h;
-    _mm256_storeu_ps(y, j->accumulate ? _mm256_add_ps(_mm256_loadu_ps(y), acc) : acc);
+    store8(j, g, h, t, acc);
 }
 
 /* Q8_0: the weights widened to int16 and multiplied with the activations put together again
@@ -89,8 +99,7 @@ RS_AVX2 static void rows8_q8_0(const rs_matmul_job *j, const rs_qacts *a, int64_
         const int64_t i = b * a->T + t;
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dv, _mm256_set1_ps(a->d[i])), acc);
     }
-    float *y = j->y + t * j->ldy + g * 16 + 8 * h;
-    _mm256_storeu_ps(y, j->accumulate ? _mm256_add_ps(_mm256_loadu_ps(y), acc) : acc);
+    store8(j, g, h, t, acc);
 }
 
 /* Q4_K on eight rows: the scales decoded as the VNNI kernel does, the products as rows8's. */
@@ -130,19 +139,13 @@ RS_AVX2 static void rows8_q4_k(const rs_matmul_job *j, const rs_qacts *a, int64_
                 const __m256i q = _mm256_loadu_si256((const __m256i *)(Q + 64 * k + 32 * h));
                 w[k] = _mm256_and_si256(sub % 2 ? _mm256_srli_epi16(q, 4) : q, low);
             }
-            const int32_t *hl = (const int32_t *)(a->hl + (t * nb + b) * 64);
-            __m256i h16 = _mm256_setzero_si256(), l16a = h16, l16b = h16;
-            for (int i = 0; i < 8; i++) h16 = _mm256_add_epi16(h16, _mm256_maddubs_epi16(w[i], _mm256_set1_epi32(hl[i])));
-            for (int i = 0; i < 4; i++) l16a = _mm256_add_epi16(l16a, _mm256_maddubs_epi16(_mm256_set1_epi32(hl[8 + i]), w[i]));
-            for (int i = 4; i < 8; i++) l16b = _mm256_add_epi16(l16b, _mm256_maddubs_epi16(_mm256_set1_epi32(hl[8 + i]), w[i]));
-            const __m256i s = _mm256_add_epi32(_mm256_slli_epi32(sum_pairs(h16), 8), _mm256_add_epi32(sum_pairs(l16a), sum_pairs(l16b)));
+            const __m256i s = block_sum(w, (const int32_t *)(a->hl + (t * nb + b) * 64), 8, 4);
             const int64_t i = b * a->T + t;
             acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_set1_ps(a->d[i])), acc);
             acc = _mm256_fmadd_ps(off, _mm256_set1_ps(a->qsum[i]), acc);
         }
     }
-    float *y = j->y + t * j->ldy + g * 16 + 8 * h;
-    _mm256_storeu_ps(y, j->accumulate ? _mm256_add_ps(_mm256_loadu_ps(y), acc) : acc);
+    store8(j, g, h, t, acc);
 }
 
 /* Q6_K on eight rows: values up to 63, so the hi products are summed two at a time in int16 and
@@ -188,8 +191,7 @@ RS_AVX2 static void rows8_q6_k(const rs_matmul_job *j, const rs_qacts *a, int64_
             acc = _mm256_fmadd_ps(ob, _mm256_set1_ps(a->qhi[i]), acc);
         }
     }
-    float *y = j->y + t * j->ldy + g * 16 + 8 * h;
-    _mm256_storeu_ps(y, j->accumulate ? _mm256_add_ps(_mm256_loadu_ps(y), acc) : acc);
+    store8(j, g, h, t, acc);
 }
 
 void rs_gemv_x16_avx2(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1) {

@@ -17,6 +17,14 @@ X16_TARGET static inline __m512i dpbusd(__m512i acc, __m512i a, __m512i b) {
 
 enum { K_Q4_0, K_Q4_1, K_Q5_0, K_Q8_0 };
 
+/* Rows 16g ..< 16g + 16 of tokens t0 ..< t0 + T, written or added. */
+X16_TARGET static inline void store_tile(const rs_matmul_job *j, int64_t g, int64_t t0, int T, const __m512 *acc) {
+    for (int t = 0; t < T; t++) {
+        float *y = j->y + (t0 + t) * j->ldy + g * 16;
+        _mm512_storeu_ps(y, j->accumulate ? _mm512_add_ps(_mm512_loadu_ps(y), acc[t]) : acc[t]);
+    }
+}
+
 /* Rows 16g ..< 16g + 16 for tokens t0 ..< t0 + T (T <= 8, a compile-time constant at each
  * call, as is the weight kind): each block's quants are split once and serve every token. */
 X16_TARGET __attribute__((always_inline)) static inline void tile(const int kind, const rs_matmul_job *j,
@@ -74,10 +82,7 @@ X16_TARGET __attribute__((always_inline)) static inline void tile(const int kind
             if (kind != K_Q8_0) acc[t] = _mm512_fmadd_ps(mv, _mm512_set1_ps(a->qsum[i]), acc[t]);
         }
     }
-    for (int t = 0; t < T; t++) {
-        float *y = j->y + (t0 + t) * j->ldy + g * 16;
-        _mm512_storeu_ps(y, j->accumulate ? _mm512_add_ps(_mm512_loadu_ps(y), acc[t]) : acc[t]);
-    }
+    store_tile(j, g, t0, T, acc);
 }
 
 /* Q4_K: blocks of 256 values for 16 rows (x16.c); sub-block j's scales and mins are decoded
@@ -136,27 +141,7 @@ X16_TARGET __attribute__((always_inline)) static inline void tile_q4_k(const rs_
             }
         }
     }
-    for (int t = 0; t < T; t++) {
-        float *y = j->y + (t0 + t) * j->ldy + g * 16;
-        _mm512_storeu_ps(y, j->accumulate ? _mm512_add_ps(_mm512_loadu_ps(y), acc[t]) : acc[t]);
-    }
-}
-
-X16_TARGET static void x16_q4_k(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1) {
-    for (int64_t g = r0 / 16; g < r1 / 16; g++) {
-        int64_t t = 0;
-        for (; t + 8 <= T; t += 8) tile_q4_k(j, a, g, t, 8);
-        switch (T - t) {
-        case 7: tile_q4_k(j, a, g, t, 7); break;
-        case 6: tile_q4_k(j, a, g, t, 6); break;
-        case 5: tile_q4_k(j, a, g, t, 5); break;
-        case 4: tile_q4_k(j, a, g, t, 4); break;
-        case 3: tile_q4_k(j, a, g, t, 3); break;
-        case 2: tile_q4_k(j, a, g, t, 2); break;
-        case 1: tile_q4_k(j, a, g, t, 1); break;
-        default: break;
-        }
-    }
+    store_tile(j, g, t0, T, acc);
 }
 
 /* Q6_K: blocks of 256 values for 16 rows (x16.c); a block of 32 has two int8 scales, one per
@@ -205,52 +190,40 @@ X16_TARGET __attribute__((always_inline)) static inline void tile_q6_k(const rs_
             }
         }
     }
-    for (int t = 0; t < T; t++) {
-        float *y = j->y + (t0 + t) * j->ldy + g * 16;
-        _mm512_storeu_ps(y, j->accumulate ? _mm512_add_ps(_mm512_loadu_ps(y), acc[t]) : acc[t]);
-    }
+    store_tile(j, g, t0, T, acc);
 }
 
-X16_TARGET static void x16_q6_k(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1) {
-    for (int64_t g = r0 / 16; g < r1 / 16; g++) {
-        int64_t t = 0;
-        for (; t + 8 <= T; t += 8) tile_q6_k(j, a, g, t, 8);
-        switch (T - t) {
-        case 7: tile_q6_k(j, a, g, t, 7); break;
-        case 6: tile_q6_k(j, a, g, t, 6); break;
-        case 5: tile_q6_k(j, a, g, t, 5); break;
-        case 4: tile_q6_k(j, a, g, t, 4); break;
-        case 3: tile_q6_k(j, a, g, t, 3); break;
-        case 2: tile_q6_k(j, a, g, t, 2); break;
-        case 1: tile_q6_k(j, a, g, t, 1); break;
-        default: break;
-        }
-    }
-}
-
-#define DEFINE_X16(KIND, NAME)                                                                       \
+/* Rows in groups of 16, tokens in tiles of eight and one tile of the rest, with the tile's
+ * width a compile-time constant in every call. */
+#define DEFINE_ROWS(NAME, TILE)                                                                      \
     X16_TARGET static void NAME(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0,    \
                                 int64_t r1) {                                                        \
         for (int64_t g = r0 / 16; g < r1 / 16; g++) {                                                \
             int64_t t = 0;                                                                           \
-            for (; t + 8 <= T; t += 8) tile(KIND, j, a, g, t, 8);                                    \
+            for (; t + 8 <= T; t += 8) TILE(j, a, g, t, 8);                                          \
             switch (T - t) {                                                                         \
-            case 7: tile(KIND, j, a, g, t, 7); break;                                                \
-            case 6: tile(KIND, j, a, g, t, 6); break;                                                \
-            case 5: tile(KIND, j, a, g, t, 5); break;                                                \
-            case 4: tile(KIND, j, a, g, t, 4); break;                                                \
-            case 3: tile(KIND, j, a, g, t, 3); break;                                                \
-            case 2: tile(KIND, j, a, g, t, 2); break;                                                \
-            case 1: tile(KIND, j, a, g, t, 1); break;                                                \
+            case 7: TILE(j, a, g, t, 7); break;                                                      \
+            case 6: TILE(j, a, g, t, 6); break;                                                      \
+            case 5: TILE(j, a, g, t, 5); break;                                                      \
+            case 4: TILE(j, a, g, t, 4); break;                                                      \
+            case 3: TILE(j, a, g, t, 3); break;                                                      \
+            case 2: TILE(j, a, g, t, 2); break;                                                      \
+            case 1: TILE(j, a, g, t, 1); break;                                                      \
             default: break;                                                                          \
             }                                                                                        \
         }                                                                                            \
     }
 
-DEFINE_X16(K_Q4_0, x16_q4_0)
-DEFINE_X16(K_Q4_1, x16_q4_1)
-DEFINE_X16(K_Q5_0, x16_q5_0)
-DEFINE_X16(K_Q8_0, x16_q8_0)
+#define TILE_Q4_0(j, a, g, t, T) tile(K_Q4_0, j, a, g, t, T)
+#define TILE_Q4_1(j, a, g, t, T) tile(K_Q4_1, j, a, g, t, T)
+#define TILE_Q5_0(j, a, g, t, T) tile(K_Q5_0, j, a, g, t, T)
+#define TILE_Q8_0(j, a, g, t, T) tile(K_Q8_0, j, a, g, t, T)
+DEFINE_ROWS(x16_q4_0, TILE_Q4_0)
+DEFINE_ROWS(x16_q4_1, TILE_Q4_1)
+DEFINE_ROWS(x16_q5_0, TILE_Q5_0)
+DEFINE_ROWS(x16_q8_0, TILE_Q8_0)
+DEFINE_ROWS(x16_q4_k, tile_q4_k)
+DEFINE_ROWS(x16_q6_k, tile_q6_k)
 
 void rs_gemv_x16_vnni(const rs_matmul_job *j, const rs_qacts *a, int64_t T, int64_t r0, int64_t r1) {
     switch (j->type & 0xFF) {
