@@ -89,26 +89,23 @@ static uint32_t gather_bits(uint32_t w) {
            every_fourth[w >> 24] << 3;
 }
 
-/* Between row r's stored block (blk) and the interleaved block of its 16 rows (in). */
-static inline void move_block(int base, uint8_t *blk, uint8_t *in, int lane, int to_stored) {
-    if (base == RS_TYPE_Q6_K) { /* its head (16 scales, d) is stored last: d, the scales' 2-byte fields, 48 groups */
-        uint8_t *x = in + 2 * lane, *y = blk + 208;
-        memcpy(to_stored ? y : x, to_stored ? x : y, 2);
-        for (int h = 0; h < 8; h++) {
-            x = in + 32 + 32 * h + 2 * lane, y = blk + 192 + 2 * h;
-            memcpy(to_stored ? y : x, to_stored ? x : y, 2);
-        }
-        for (int k = 0; k < 48; k++) {
-            x = in + 288 + 64 * k + 4 * lane, y = blk + 4 * k;
-            memcpy(to_stored ? y : x, to_stored ? x : y, 4);
-        }
+/* Where a block's quants start, stored and interleaved, and how many groups of 4 bytes a row. */
+static int stored_quants(int base) { return base == RS_TYPE_Q6_K ? 0 : scale_bytes(base); }
+static int x16_quants(int base) { return base == RS_TYPE_Q6_K ? 288 : 16 * scale_bytes(base); }
+static int quant_groups(int base) { return base == RS_TYPE_Q6_K ? 48 : (block_bytes(base) - scale_bytes(base)) / 4; }
+
+/* The head (scales, mins, Q5_0's fifth bits) between row `lane`'s stored block (blk) and the
+ * interleaved block of its 16 rows (in). Q6_K stores its head last (16 scales, d): here d first,
+ * then the scales' 2-byte fields. */
+static inline void move_head(int base, uint8_t *blk, uint8_t *in, int lane, int to_stored) {
+#define MOVE(X, Y, N) memcpy(to_stored ? (Y) : (X), to_stored ? (X) : (Y), N)
+    if (base == RS_TYPE_Q6_K) {
+        MOVE(in + 2 * lane, blk + 208, 2);
+        for (int h = 0; h < 8; h++) MOVE(in + 32 + 32 * h + 2 * lane, blk + 192 + 2 * h, 2);
         return;
     }
-    const int bb = block_bytes(base), sb = scale_bytes(base);
-    for (int h = 0; h < (base == RS_TYPE_Q5_0 ? 2 : sb); h += 2) {
-        uint8_t *x = in + 16 * h + 2 * lane, *y = blk + h;
-        memcpy(to_stored ? y : x, to_stored ? x : y, 2);
-    }
+    for (int h = 0; h < (base == RS_TYPE_Q5_0 ? 2 : scale_bytes(base)); h += 2) MOVE(in + 16 * h + 2 * lane, blk + h, 2);
+#undef MOVE
     if (base == RS_TYPE_Q5_0) {
         uint32_t v;
         if (to_stored) {
@@ -121,10 +118,73 @@ static inline void move_block(int base, uint8_t *blk, uint8_t *in, int lane, int
             memcpy(in + 32 + 4 * lane, &v, 4);
         }
     }
-    for (int k = 0; k < (bb - sb) / 4; k++) {
-        uint8_t *x = in + 16 * sb + 64 * k + 4 * lane, *y = blk + sb + 4 * k;
+}
+
+/* A whole block of one row, head and quants. */
+static inline void move_block(int base, uint8_t *blk, uint8_t *in, int lane, int to_stored) {
+    move_head(base, blk, in, lane, to_stored);
+    const int qs = stored_quants(base), qx = x16_quants(base);
+    for (int k = 0; k < quant_groups(base); k++) {
+        uint8_t *x = in + qx + 64 * k + 4 * lane, *y = blk + qs + 4 * k;
         memcpy(to_stored ? y : x, to_stored ? x : y, 4);
     }
+}
+
+#if RS_X86
+/* The quants of four groups between the 16 rows' stored blocks (row r at rows + r * row_bytes,
+ * 16 bytes) and the interleaved block (four groups of 64 bytes): a 4 x 4 transpose of 4-byte words
+ * in each 128-bit lane, its own inverse, so one routine serves both ways. */
+RS_AVX512 static void transpose_quads(uint8_t *x16, uint8_t *rows, int64_t row_bytes, int to_stored) {
+    __m512i z[4];
+    if (to_stored) {
+        for (int k = 0; k < 4; k++) z[k] = _mm512_loadu_si512(x16 + 64 * k);
+    } else {
+        /* z[j]'s 128-bit lane l is row 4l + j. */
+        for (int j = 0; j < 4; j++) {
+            __m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(rows + j * row_bytes)));
+            v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(rows + (4 + j) * row_bytes)), 1);
+            v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(rows + (8 + j) * row_bytes)), 2);
+            z[j] = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(rows + (12 + j) * row_bytes)), 3);
+        }
+    }
+    const __m512i t0 = _mm512_unpacklo_epi32(z[0], z[1]), t1 = _mm512_unpackhi_epi32(z[0], z[1]);
+    const __m512i t2 = _mm512_unpacklo_epi32(z[2], z[3]), t3 = _mm512_unpackhi_epi32(z[2], z[3]);
+    const __m512i u[4] = {_mm512_unpacklo_epi64(t0, t2), _mm512_unpackhi_epi64(t0, t2), _mm512_unpacklo_epi64(t1, t3),
+                          _mm512_unpackhi_epi64(t1, t3)};
+    if (!to_stored) {
+        for (int k = 0; k < 4; k++) _mm512_storeu_si512(x16 + 64 * k, u[k]);
+        return;
+    }
+    /* u[j]'s 128-bit lane l is row 4l + j. */
+    for (int j = 0; j < 4; j++) {
+        _mm_storeu_si128((__m128i *)(rows + (0 + j) * row_bytes), _mm512_extracti32x4_epi32(u[j], 0));
+        _mm_storeu_si128((__m128i *)(rows + (4 + j) * row_bytes), _mm512_extracti32x4_epi32(u[j], 1));
+        _mm_storeu_si128((__m128i *)(rows + (8 + j) * row_bytes), _mm512_extracti32x4_epi32(u[j], 2));
+        _mm_storeu_si128((__m128i *)(rows + (12 + j) * row_bytes), _mm512_extracti32x4_epi32(u[j], 3));
+    }
+}
+#endif
+
+/* Block b of 16 rows in either direction: `first` is the first row's stored block, rows
+ * `row_bytes` apart; `in` the interleaved block. With AVX-512 the quants move four groups at a
+ * time (every prompt's panels read them back: a few % of Gemma 3's prefill went to moving them
+ * one row at a time, and about half of its load time). */
+static void move_rows(int base, uint8_t *first, int64_t row_bytes, uint8_t *in, int to_stored) {
+    for (int r = 0; r < 16; r++) move_head(base, first + r * row_bytes, in, r, to_stored);
+#if RS_X86
+    if (rs_cpu_plan_native()->isa >= RS_ISA_AVX512) {
+        const int qs = stored_quants(base), qx = x16_quants(base);
+        for (int k0 = 0; k0 < quant_groups(base); k0 += 4)
+            transpose_quads(in + qx + 64 * k0, first + qs + 4 * k0, row_bytes, to_stored);
+        return;
+    }
+#endif
+    const int qs = stored_quants(base), qx = x16_quants(base);
+    for (int r = 0; r < 16; r++)
+        for (int k = 0; k < quant_groups(base); k++) {
+            uint8_t *x = in + qx + 64 * k + 4 * r, *y = first + r * row_bytes + qs + 4 * k;
+            memcpy(to_stored ? y : x, to_stored ? x : y, 4);
+        }
 }
 
 void rs_repack_x16(int type, const void *src, int64_t rows, int64_t cols, void *dst) {
@@ -132,73 +192,15 @@ void rs_repack_x16(int type, const void *src, int64_t rows, int64_t cols, void *
     const int64_t nb = cols / block_values(type), row_bytes = nb * bb;
     for (int64_t g = 0; g < rows / 16; g++)
         for (int64_t b = 0; b < nb; b++)
-            for (int r = 0; r < 16; r++)
-                move_block(type, (uint8_t *)src + (g * 16 + r) * row_bytes + b * bb,
-                           (uint8_t *)dst + (g * nb + b) * 16 * bb, r, 0);
+            move_rows(type, (uint8_t *)src + g * 16 * row_bytes + b * bb, row_bytes, (uint8_t *)dst + (g * nb + b) * 16 * bb, 0);
 }
-
-#if RS_X86
-/* Groups k0 ..< k0 + 4 of a block of 16 rows to the rows' stored blocks: a 4 x 16 transpose of
- * 4-byte words, each row's 16 bytes one store. On every prompt's panels (a few % of Gemma 3's
- * prefill went to move_block one row at a time). */
-RS_AVX512 static void unpack_quads_avx512(const uint8_t *in, uint8_t *out, int64_t row_bytes) {
-    const __m512i z0 = _mm512_loadu_si512(in), z1 = _mm512_loadu_si512(in + 64);
-    const __m512i z2 = _mm512_loadu_si512(in + 128), z3 = _mm512_loadu_si512(in + 192);
-    const __m512i t0 = _mm512_unpacklo_epi32(z0, z1), t1 = _mm512_unpackhi_epi32(z0, z1);
-    const __m512i t2 = _mm512_unpacklo_epi32(z2, z3), t3 = _mm512_unpackhi_epi32(z2, z3);
-    /* u[j]'s 128-bit lane l is row 4l + j. */
-    const __m512i u[4] = {_mm512_unpacklo_epi64(t0, t2), _mm512_unpackhi_epi64(t0, t2), _mm512_unpacklo_epi64(t1, t3),
-                          _mm512_unpackhi_epi64(t1, t3)};
-    for (int j = 0; j < 4; j++) {
-        _mm_storeu_si128((__m128i *)(out + (0 + j) * row_bytes), _mm512_extracti32x4_epi32(u[j], 0));
-        _mm_storeu_si128((__m128i *)(out + (4 + j) * row_bytes), _mm512_extracti32x4_epi32(u[j], 1));
-        _mm_storeu_si128((__m128i *)(out + (8 + j) * row_bytes), _mm512_extracti32x4_epi32(u[j], 2));
-        _mm_storeu_si128((__m128i *)(out + (12 + j) * row_bytes), _mm512_extracti32x4_epi32(u[j], 3));
-    }
-}
-#endif
 
 void rs_unpack_x16(int type, const void *w, int64_t row_bytes, int64_t r0, int64_t n, uint8_t *out) {
-    const int base = type & 0xFF, bb = block_bytes(base), sb = scale_bytes(base);
+    const int base = type & 0xFF, bb = block_bytes(base);
     const int64_t nb = row_bytes / bb;
-#if RS_X86
-    const int vec = rs_cpu_plan_native()->isa >= RS_ISA_AVX512;
-#else
-    const int vec = 0;
-#endif
     for (int64_t g = r0 / 16; g < (r0 + n) / 16; g++)
-        for (int64_t b = 0; b < nb; b++) {
-            uint8_t *in = (uint8_t *)w + (g * nb + b) * 16 * bb, *first = out + (g * 16 - r0) * row_bytes + b * bb;
-            if (!vec || base == RS_TYPE_Q6_K) {
-#if RS_X86
-                if (vec) {
-                    for (int r = 0; r < 16; r++) {
-                        memcpy(first + r * row_bytes + 208, in + 2 * r, 2);
-                        for (int h = 0; h < 8; h++) memcpy(first + r * row_bytes + 192 + 2 * h, in + 32 + 32 * h + 2 * r, 2);
-                    }
-                    for (int k0 = 0; k0 < 48; k0 += 4) unpack_quads_avx512(in + 288 + 64 * k0, first + 4 * k0, row_bytes);
-                    continue;
-                }
-#endif
-                for (int r = 0; r < 16; r++) move_block(base, first + r * row_bytes, in, r, 1);
-                continue;
-            }
-#if RS_X86
-            for (int r = 0; r < 16; r++) {
-                uint8_t *blk = first + r * row_bytes;
-                memcpy(blk, in + 2 * r, 2);
-                if (base != RS_TYPE_Q5_0)
-                    for (int h = 2; h < sb; h += 2) memcpy(blk + h, in + 16 * h + 2 * r, 2);
-                if (base == RS_TYPE_Q5_0) {
-                    uint32_t v;
-                    memcpy(&v, in + 32 + 4 * r, 4);
-                    v = gather_bits(v);
-                    memcpy(blk + 2, &v, 4);
-                }
-            }
-            for (int k0 = 0; k0 < (bb - sb) / 4; k0 += 4) unpack_quads_avx512(in + 16 * sb + 64 * k0, first + sb + 4 * k0, row_bytes);
-#endif
-        }
+        for (int64_t b = 0; b < nb; b++)
+            move_rows(base, out + (g * 16 - r0) * row_bytes + b * bb, row_bytes, (uint8_t *)w + (g * nb + b) * 16 * bb, 1);
 }
 
 void rs_dequantize_row_at(int type, const void *w, int64_t row_bytes, int64_t r, float *dst, int64_t n) {
