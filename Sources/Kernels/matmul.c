@@ -30,11 +30,30 @@ static int gemv_max_tokens = 8;
  * about 67 ms of CPU time against 90, at 32 about 131 against 145); a batch of 16 sequences
  * decodes through them. */
 static int int_gemv_max_tokens = 16;
+/* Interleaved weights (x16.c) beat dequantized panels + sgemm at every width measured up to 128
+ * tokens (AMD EPYC Zen 4, SmolLM2, `microbench --step-widths` with --gemv-max-tokens 16 and 256:
+ * 24 tokens 2.2x, 64 tokens 1.5x, 128 tokens 1.2-1.3x): wide verifications and batches of
+ * drafts stay on them. Prompt rows take bf16 panels at any count where the CPU has AVX-512 BF16. */
+static int x16_gemv_max_tokens = 128;
 
 int rs_matmul_gemv_max_tokens(void) { return gemv_max_tokens; }
 void rs_matmul_set_gemv_max_tokens(int n) { gemv_max_tokens = n < 1 ? 1 : n; }
 int rs_matmul_int_gemv_max_tokens(void) { return int_gemv_max_tokens; }
 void rs_matmul_set_int_gemv_max_tokens(int n) { int_gemv_max_tokens = n < 1 ? 1 : n; }
+int rs_matmul_x16_gemv_max_tokens(void) { return x16_gemv_max_tokens; }
+void rs_matmul_set_x16_gemv_max_tokens(int n) { x16_gemv_max_tokens = n < 1 ? 1 : n; }
+
+/* The widest product the integer matrix-vector kernels take for these jobs: the interleaved
+ * kernels' limit when every job they would run is interleaved. */
+static int64_t int_gemv_limit(const rs_matmul_job *jobs, int njobs, int64_t cols) {
+    int all_x16 = 1, any = 0;
+    for (int i = 0; i < njobs; i++)
+        if (rs_int_supported(jobs[i].type, cols)) {
+            any = 1;
+            all_x16 &= (jobs[i].type & RS_TYPE_X16) != 0;
+        }
+    return any && all_x16 ? x16_gemv_max_tokens : int_gemv_max_tokens;
+}
 
 typedef struct {
     const rs_matmul_job *jobs;
@@ -517,7 +536,7 @@ static void matmul_setup(matmul_ctx *c, const rs_matmul_job *jobs, int njobs, co
      * never with fp32 activations (they reproduce an fp32 reference). */
     const int bf16 = acts != RS_ACTS_FP32 && rs_gemm_bf16_available(c->isa, cols);
     c->xb = NULL;
-    c->gemv = (!(bf16 && force_panels) && n_tokens <= (int_types ? int_gemv_max_tokens : gemv_max_tokens)) ||
+    c->gemv = (!(bf16 && force_panels) && n_tokens <= (int_types ? int_gemv_limit(jobs, njobs, cols) : gemv_max_tokens)) ||
               (!rs_blas_available() && !bf16);
     if (!c->gemv && bf16) c->xb = rs_pack_acts_bf16(x, ldx, cols, n_tokens);
     if (!c->gemv && !c->xb && !rs_blas_available()) c->gemv = 1; /* no memory for the pairs, no BLAS */
@@ -636,7 +655,7 @@ void rs_glu_ffn(const rs_matmul_job *gate, const rs_matmul_job *up, int act, con
     c.next.d = NULL;
     /* The down product takes the integer matrix-vector path: quantize its input here, chunk by
      * chunk, instead of on the issuing thread between the two regions. */
-    const int down_int = acts != RS_ACTS_FP32 && rs_int_supported(down->type, f) && n_tokens <= int_gemv_max_tokens &&
+    const int down_int = acts != RS_ACTS_FP32 && rs_int_supported(down->type, f) && n_tokens <= int_gemv_limit(down, 1, f) &&
                          !(c.m.xb && force_panels);
     if (down_int) c.next = rs_reserve_next_acts(f, n_tokens, acts == RS_ACTS_INT8 ? 127 : 32767, c.m.isa);
     if (c.m.gemv) {

@@ -140,6 +140,21 @@ struct InterleavedWeightTests {
         }
     }
 
+    /// Steps of up to 128 tokens that are not prompt rows (a batch of verifications) stay on the
+    /// interleaved kernels, which beat dequantized panels + sgemm there; the stored layout's
+    /// kernels stop at 16.
+    @Test("rs_matmul keeps up to 128 tokens on the interleaved kernels")
+    func wideSteps() {
+        let w = Weights(type: .q4_1, rows: 48, cols: 256, seed: 9)
+        let native = Int32(rs_cpu_plan_native().pointee.isa)
+        #expect(rs_matmul_x16_gemv_max_tokens() == 128 && rs_matmul_int_gemv_max_tokens() == 16)
+        for tokens in [40, 128] {
+            let x = Self.activations(tokens: tokens, cols: w.cols, seed: UInt64(tokens))
+            #expect(w.product(x, tokens: tokens, acts: Int32(RS_ACTS_INT16), interleaved: true) == w.kernel(x, tokens: tokens, isa: native),
+                    "\(tokens) tokens")
+        }
+    }
+
     /// fp32 activations (the reference path) and prompt-sized products (panels) dequantize rows:
     /// interleaved weights give exactly the stored weights' results.
     @Test("fp32 activations and panels read the stored rows", arguments: types)
@@ -150,11 +165,12 @@ struct InterleavedWeightTests {
             #expect(w.product(x, tokens: tokens, acts: Int32(RS_ACTS_FP32), interleaved: true)
                 == w.product(x, tokens: tokens, acts: Int32(RS_ACTS_FP32), interleaved: false), "\(type) fp32, \(tokens) tokens")
         }
-        let x = Self.activations(tokens: 40, cols: w.cols, seed: 18)
+        // 200 tokens: past both layouts' matrix-vector limits, so both take panels.
+        let x = Self.activations(tokens: 200, cols: w.cols, seed: 18)
         let was = rs_set_thread_bf16_panels(1)
         defer { rs_set_thread_bf16_panels(was) }
-        #expect(w.product(x, tokens: 40, acts: Int32(RS_ACTS_INT16), interleaved: true)
-            == w.product(x, tokens: 40, acts: Int32(RS_ACTS_INT16), interleaved: false), "\(type) panels, 40 tokens")
+        #expect(w.product(x, tokens: 200, acts: Int32(RS_ACTS_INT16), interleaved: true)
+            == w.product(x, tokens: 200, acts: Int32(RS_ACTS_INT16), interleaved: false), "\(type) panels, 200 tokens")
     }
 
     @Test("which matrices a load interleaves")

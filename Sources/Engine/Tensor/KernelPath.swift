@@ -50,7 +50,8 @@ public struct KernelPath: Sendable, Codable, Equatable {
         let stored = Int32(weightType.rawValue)
         let type = stored | (interleaved && rs_x16_pays(stored, 16, 256) != 0 ? RS_TYPE_X16 : 0)
         let integer = activations != .fp32 && rs_int_supported(type, 256) != 0
-        let gemvMax = integer ? rs_matmul_int_gemv_max_tokens() : rs_matmul_gemv_max_tokens()
+        let gemvMax = !integer ? rs_matmul_gemv_max_tokens()
+            : type & RS_TYPE_X16 != 0 ? rs_matmul_x16_gemv_max_tokens() : rs_matmul_int_gemv_max_tokens()
         let one = String(cString: rs_gemv_kernel_name(type, activations.kernelMode))
         let batch = String(cString: rs_gemv_batch_kernel_name(type, activations.kernelMode))
         return KernelPath(

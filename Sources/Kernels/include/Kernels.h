@@ -182,6 +182,9 @@ int rs_matmul_gemv_max_tokens(void);
 void rs_matmul_set_gemv_max_tokens(int n);
 int rs_matmul_int_gemv_max_tokens(void);
 void rs_matmul_set_int_gemv_max_tokens(int n);
+/* The same for interleaved weights (RS_TYPE_X16), whose kernels stay ahead of sgemm longer. */
+int rs_matmul_x16_gemv_max_tokens(void);
+void rs_matmul_set_x16_gemv_max_tokens(int n);
 
 /* One weight of a grouped (Mixture-of-Experts) product: expert e's matrix is w[e], `rows`
  * rows `row_bytes` apart; every expert has the same type and shape. */
