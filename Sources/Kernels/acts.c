@@ -131,14 +131,15 @@ RS_AVX2 static void split_bytes_avx2(const int16_t *q16, const int8_t *q8, uint8
 }
 #endif
 
-/* The layout of T rows of `cols` values in q's buffer, the padding floats and the missing
- * partner of an odd T's last pair zeroed. */
-static rs_qacts reserve(qbuf *q, int64_t cols, int64_t T, int levels, int isa) {
+/* The layout of T rows of `cols` values in q's buffer for `readers`, the padding floats and the
+ * missing partner of an odd T's last pair zeroed. */
+static rs_qacts reserve(qbuf *q, int64_t cols, int64_t T, int levels, int isa, int readers) {
     const int64_t nb = cols / 32;
     const int64_t qbytes = (T * cols * (levels > 127 ? 2 : 1) + 63) / 64 * 64;
-    const int pairs = rs_int16_pairs(isa, T, levels);
+    const int pairs = (readers & RS_ACTS_FOR_STORED) && rs_int16_pairs(isa, T, levels);
+    const int bytes = (readers & RS_ACTS_FOR_X16) != 0;
     const int64_t pbytes = pairs ? (T + 1) / 2 * cols * 4 : 0; /* T rounded up to even, int16 */
-    const int64_t hbytes = T * cols * 2 + (T * nb * 4 + 63) / 64 * 64; /* hl, then hisum */
+    const int64_t hbytes = bytes ? T * cols * 2 + (T * nb * 4 + 63) / 64 * 64 : 0; /* hl, then hisum */
     const int64_t nf = T * nb + 16; /* floats per array, with the 16 a vector load may read past the end */
     uint8_t *buf = (uint8_t *)grow(q, qbytes + pbytes + hbytes + 4 * nf * 4);
     if (!buf) { /* out of memory: the caller takes the fp32 path */
@@ -157,7 +158,7 @@ static rs_qacts reserve(qbuf *q, int64_t cols, int64_t T, int levels, int isa) {
     uint8_t *hl = buf + qbytes + pbytes;
     float *d = (float *)(hl + hbytes), *qsum = d + nf, *qlo = qsum + nf, *qhi = qlo + nf;
     for (int64_t k = T * nb; k < nf; k++) d[k] = qsum[k] = qlo[k] = qhi[k] = 0;
-    rs_qacts a = {q16, q8, d, qsum, qlo, qhi, cols, T, q16p, hl, (const int32_t *)(hl + T * cols * 2)};
+    rs_qacts a = {q16, q8, d, qsum, qlo, qhi, cols, T, q16p, bytes ? hl : NULL, bytes ? (const int32_t *)(hl + T * cols * 2) : NULL};
     return a;
 }
 
@@ -172,17 +173,17 @@ void rs_quantize_acts_blocks(const float *x, int64_t ldx, const rs_qacts *a, int
             const int64_t i = b * T + t;
             int16_t *b16 = a->q16 ? (int16_t *)a->q16 + t * cols + b * 32 : NULL;
             int8_t *b8 = a->q8 ? (int8_t *)a->q8 + t * cols + b * 32 : NULL;
-            uint8_t *hl = (uint8_t *)a->hl + (t * (cols / 32) + b) * 64;
-            int32_t *hisum = (int32_t *)a->hisum + t * (cols / 32) + b;
+            uint8_t *hl = a->hl ? (uint8_t *)a->hl + (t * (cols / 32) + b) * 64 : NULL;
+            int32_t *hisum = a->hl ? (int32_t *)a->hisum + t * (cols / 32) + b : NULL;
 #if RS_X86
             if (isa >= RS_ISA_AVX2) {
                 quantize_block_avx2(xb, levels, b16, b8, d + i, qsum + i, qlo + i, qhi + i);
-                split_bytes_avx2(b16, b8, hl, hisum);
+                if (hl) split_bytes_avx2(b16, b8, hl, hisum);
             } else
 #endif
             {
                 quantize_block_scalar(xb, levels, b16, b8, d + i, qsum + i, qlo + i, qhi + i);
-                split_bytes_scalar(b16, b8, hl, hisum);
+                if (hl) split_bytes_scalar(b16, b8, hl, hisum);
             }
             if (a->q16p) {
                 int16_t *p = (int16_t *)a->q16p + ((t / 2) * (cols / 32) + b) * 64 + (t % 2) * 16;
@@ -193,12 +194,12 @@ void rs_quantize_acts_blocks(const float *x, int64_t ldx, const rs_qacts *a, int
     }
 }
 
-rs_qacts rs_quantize_acts(const float *x, int64_t ldx, int64_t cols, int64_t T, int levels, int isa) {
-    const rs_qacts a = reserve(&qb, cols, T, levels, isa);
+rs_qacts rs_quantize_acts(const float *x, int64_t ldx, int64_t cols, int64_t T, int levels, int isa, int readers) {
+    const rs_qacts a = reserve(&qb, cols, T, levels, isa, readers);
     if (a.d) rs_quantize_acts_blocks(x, ldx, &a, 0, cols / 32, isa);
     return a;
 }
 
-rs_qacts rs_reserve_next_acts(int64_t cols, int64_t T, int levels, int isa) {
-    return reserve(&qb_next, cols, T, levels, isa);
+rs_qacts rs_reserve_next_acts(int64_t cols, int64_t T, int levels, int isa, int readers) {
+    return reserve(&qb_next, cols, T, levels, isa, readers);
 }

@@ -166,10 +166,13 @@ RS_AVX2 static void rows8_q6_k(const rs_matmul_job *j, const rs_qacts *a, int64_
             const __m256 db = _mm256_mul_ps(dv, _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_slli_epi32(f, 16), 24)));
             const __m256 oa = _mm256_mul_ps(da, _mm256_set1_ps(-32.0f)), ob = _mm256_mul_ps(db, _mm256_set1_ps(-32.0f));
             const uint8_t *L = B + 288 + 64 * (16 * n + 8 * (q & 1)), *H = B + 288 + 64 * (32 + 8 * n);
+            const __m128i lo_shift = _mm_cvtsi32_si128(4 * (q >> 1)), hi_shift = _mm_cvtsi32_si128(2 * q);
             __m256i w[8];
             for (int k = 0; k < 8; k++) {
-                const __m256i lo4 = _mm256_and_si256(_mm256_srl_epi16(_mm256_loadu_si256((const __m256i *)(L + 64 * k + 32 * h)), _mm_cvtsi32_si128(4 * (q >> 1))), low);
-                const __m256i hi2 = _mm256_and_si256(_mm256_srl_epi16(_mm256_loadu_si256((const __m256i *)(H + 64 * k + 32 * h)), _mm_cvtsi32_si128(2 * q)), two);
+                const __m256i l = _mm256_loadu_si256((const __m256i *)(L + 64 * k + 32 * h));
+                const __m256i u = _mm256_loadu_si256((const __m256i *)(H + 64 * k + 32 * h));
+                const __m256i lo4 = _mm256_and_si256(_mm256_srl_epi16(l, lo_shift), low);
+                const __m256i hi2 = _mm256_and_si256(_mm256_srl_epi16(u, hi_shift), two);
                 w[k] = _mm256_or_si256(lo4, _mm256_slli_epi16(hi2, 4));
             }
             const int32_t *hl = (const int32_t *)(a->hl + (t * nb + b) * 64);

@@ -299,7 +299,7 @@ void rs_grouped_matmul(const rs_grouped_job *jobs, int njobs, const int32_t *exp
         for (int64_t g = 0; g < ngroups; g++)
             if (first[g] + count[g] > end) end = first[g] + count[g];
         if (int_types) {
-            c.qa = rs_quantize_acts(x, ldx, cols, end, acts == RS_ACTS_INT8 ? 127 : 32767, c.isa);
+            c.qa = rs_quantize_acts(x, ldx, cols, end, acts == RS_ACTS_INT8 ? 127 : 32767, c.isa, RS_ACTS_FOR_STORED);
             c.int_acts = c.qa.d != NULL;
         }
     }

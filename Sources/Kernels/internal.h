@@ -87,7 +87,7 @@ typedef struct {
     const int16_t *q16p;
     /* The integers again as two bytes each, v = 256 hi + lo, for the interleaved kernels
      * (x16.c): token t's block b at (t * cols / 32 + b) * 64, the 32 hi bytes (signed) then the
-     * 32 lo bytes (0-255), in the order of the block's values. */
+     * 32 lo bytes (0-255), in the order of the block's values. NULL where they do not run. */
     const uint8_t *hl;
     const int32_t *hisum; /* per token and block, (t * cols / 32 + b): the sum of the 32 hi bytes */
 } rs_qacts;
@@ -96,7 +96,6 @@ typedef struct {
  * interleaved type (RS_TYPE_X16; r0 and n multiples of 16) a copy in the calling thread's buffer,
  * valid until its next call (NULL without memory). */
 const uint8_t *rs_job_stored_rows(const rs_matmul_job *j, int64_t r0, int64_t n);
-void rs_unpack_x16(int type, const void *w, int64_t row_bytes, int64_t r0, int64_t n, uint8_t *out);
 
 /* CLOCK_MONOTONIC in nanoseconds (pool.c). */
 int64_t rs_now_ns(void);
@@ -106,12 +105,17 @@ int64_t rs_now_ns(void);
  * faster (zmm_choice.c). */
 int rs_int16_pairs(int isa, int64_t T, int levels);
 
+/* Which kernels will read quantized activations, so that only their layouts are written: the
+ * stored layout's (q16p, the 512-bit token pairs, where rs_int16_pairs says) and the interleaved
+ * ones' (hl and hisum). */
+enum { RS_ACTS_FOR_STORED = 1, RS_ACTS_FOR_X16 = 2 };
+
 /* Quantizes T rows of x into the calling thread's buffer (valid until its next call) with
- * `levels` = 32767 (int16, q16) or 127 (int8, q8). */
-rs_qacts rs_quantize_acts(const float *x, int64_t ldx, int64_t cols, int64_t T, int levels, int isa);
+ * `levels` = 32767 (int16, q16) or 127 (int8, q8), for the kernels `readers` names. */
+rs_qacts rs_quantize_acts(const float *x, int64_t ldx, int64_t cols, int64_t T, int levels, int isa, int readers);
 /* An empty layout in a second buffer of the calling thread (valid until its next call), for a
  * region's tasks to fill block by block with rs_quantize_acts_blocks. */
-rs_qacts rs_reserve_next_acts(int64_t cols, int64_t T, int levels, int isa);
+rs_qacts rs_reserve_next_acts(int64_t cols, int64_t T, int levels, int isa, int readers);
 /* Quantizes blocks [b0, b1) of every token of x into a's layout (the levels a was made with). */
 void rs_quantize_acts_blocks(const float *x, int64_t ldx, const rs_qacts *a, int64_t b0, int64_t b1, int isa);
 

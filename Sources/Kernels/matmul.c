@@ -43,16 +43,18 @@ void rs_matmul_set_int_gemv_max_tokens(int n) { int_gemv_max_tokens = n < 1 ? 1 
 int rs_matmul_x16_gemv_max_tokens(void) { return x16_gemv_max_tokens; }
 void rs_matmul_set_x16_gemv_max_tokens(int n) { x16_gemv_max_tokens = n < 1 ? 1 : n; }
 
-/* The widest product the integer matrix-vector kernels take for these jobs: the interleaved
- * kernels' limit when every job they would run is interleaved. */
-static int64_t int_gemv_limit(const rs_matmul_job *jobs, int njobs, int64_t cols) {
-    int all_x16 = 1, any = 0;
+/* Which integer kernels these jobs would run (RS_ACTS_FOR_*; 0: none). */
+static int int_readers(const rs_matmul_job *jobs, int njobs, int64_t cols) {
+    int r = 0;
     for (int i = 0; i < njobs; i++)
-        if (rs_int_supported(jobs[i].type, cols)) {
-            any = 1;
-            all_x16 &= (jobs[i].type & RS_TYPE_X16) != 0;
-        }
-    return any && all_x16 ? x16_gemv_max_tokens : int_gemv_max_tokens;
+        if (rs_int_supported(jobs[i].type, cols)) r |= jobs[i].type & RS_TYPE_X16 ? RS_ACTS_FOR_X16 : RS_ACTS_FOR_STORED;
+    return r;
+}
+
+/* The widest product the integer matrix-vector kernels take for jobs with these readers: the
+ * interleaved kernels' limit when they are the only ones. */
+static int64_t int_gemv_limit(int readers) {
+    return readers == RS_ACTS_FOR_X16 ? x16_gemv_max_tokens : int_gemv_max_tokens;
 }
 
 typedef struct {
@@ -371,7 +373,7 @@ int rs_gemv_int_path(const rs_matmul_job *j, const float *x, int64_t ldx, int64_
                      int isa, int levels) {
     if (!rs_int_supported(j->type, cols) || isa < 0 || isa > rs_cpu_plan_native()->isa || T <= 0) return -1;
     if (levels != 127 && levels != 32767) return -1;
-    const rs_qacts a = rs_quantize_acts(x, ldx, cols, T, levels, isa);
+    const rs_qacts a = rs_quantize_acts(x, ldx, cols, T, levels, isa, int_readers(j, 1, cols));
     if (!a.d) return -1;
     gemv_int_rows(isa, j, &a, T, 0, j->rows);
     return 0;
@@ -379,17 +381,14 @@ int rs_gemv_int_path(const rs_matmul_job *j, const float *x, int64_t ldx, int64_
 
 const char *rs_gemv_kernel_name(int type, int acts) {
     const int isa = rs_isa();
-    if (acts != RS_ACTS_FP32 && (type & RS_TYPE_X16) && rs_int_supported(type, 256)) {
-        static const char *names[2][3] = {{"int16-x16-scalar", "int16-x16-avx2", "int16-x16-avx512vnni"},
-                                          {"int8-x16-scalar", "int8-x16-avx2", "int8-x16-avx512vnni"}};
-        const int k = rs_int_vnni(isa) ? 2 : isa >= RS_ISA_AVX2 ? 1 : 0;
-        return names[acts == RS_ACTS_INT8][k];
-    }
     if (acts != RS_ACTS_FP32 && rs_int_supported(type, 256)) {
-        static const char *names[2][3] = {{"int16-scalar", "int16-avx2", "int16-avx512vnni"},
-                                          {"int8-scalar", "int8-avx2", "int8-avx512vnni"}};
+        /* [interleaved][int8][path] */
+        static const char *names[2][2][3] = {
+            {{"int16-scalar", "int16-avx2", "int16-avx512vnni"}, {"int8-scalar", "int8-avx2", "int8-avx512vnni"}},
+            {{"int16-x16-scalar", "int16-x16-avx2", "int16-x16-avx512vnni"},
+             {"int8-x16-scalar", "int8-x16-avx2", "int8-x16-avx512vnni"}}};
         const int k = rs_int_vnni(isa) ? 2 : isa >= RS_ISA_AVX2 ? 1 : 0;
-        return names[acts == RS_ACTS_INT8][k];
+        return names[(type & RS_TYPE_X16) != 0][acts == RS_ACTS_INT8][k];
     }
     return isa >= RS_ISA_AVX512 ? "fp32-avx512" : isa >= RS_ISA_AVX2 ? "fp32-avx2" : "fp32-scalar";
 }
@@ -413,11 +412,7 @@ static void product_rows(const matmul_ctx *c, const rs_matmul_job *j, int64_t r0
         s.w = rs_job_stored_rows(j, r0, r1 - r0);
         s.rows = r1 - r0;
         s.y = j->y + r0;
-        if (!s.w) return; /* out of memory */
-        j = &s;
-        r1 -= r0;
-        r0 = 0;
-        product_rows(c, j, r0, r1);
+        if (s.w) product_rows(c, &s, 0, r1 - r0); /* else out of memory */
         return;
     }
     if (c->gemv)
@@ -529,20 +524,18 @@ static void matmul_setup(matmul_ctx *c, const rs_matmul_job *jobs, int njobs, co
     c->isa = rs_isa();
     c->int_acts = 0;
     /* Without OpenBLAS every product is a matrix-vector one: slower prefill, same results. */
-    int int_types = 0;
-    if (acts != RS_ACTS_FP32)
-        for (int i = 0; i < njobs; i++) int_types |= rs_int_supported(jobs[i].type, cols);
+    const int readers = acts != RS_ACTS_FP32 ? int_readers(jobs, njobs, cols) : 0;
     /* bf16 panels where the calling thread turned them on (a batch's prompt rows, run_part),
      * never with fp32 activations (they reproduce an fp32 reference). */
     const int bf16 = acts != RS_ACTS_FP32 && rs_gemm_bf16_available(c->isa, cols);
     c->xb = NULL;
-    c->gemv = (!(bf16 && force_panels) && n_tokens <= (int_types ? int_gemv_limit(jobs, njobs, cols) : gemv_max_tokens)) ||
+    c->gemv = (!(bf16 && force_panels) && n_tokens <= (readers ? int_gemv_limit(readers) : gemv_max_tokens)) ||
               (!rs_blas_available() && !bf16);
     if (!c->gemv && bf16) c->xb = rs_pack_acts_bf16(x, ldx, cols, n_tokens);
     if (!c->gemv && !c->xb && !rs_blas_available()) c->gemv = 1; /* no memory for the pairs, no BLAS */
-    if (c->gemv && int_types) {
+    if (c->gemv && readers) {
         c->int_acts = 1;
-        c->qa = pre ? *pre : rs_quantize_acts(x, ldx, cols, n_tokens, acts == RS_ACTS_INT8 ? 127 : 32767, c->isa);
+        c->qa = pre ? *pre : rs_quantize_acts(x, ldx, cols, n_tokens, acts == RS_ACTS_INT8 ? 127 : 32767, c->isa, readers);
         if (!c->qa.d) c->int_acts = 0; /* no memory for the integers: fp32 it is */
     }
     atomic_init(&c->next, 0);
@@ -655,9 +648,10 @@ void rs_glu_ffn(const rs_matmul_job *gate, const rs_matmul_job *up, int act, con
     c.next.d = NULL;
     /* The down product takes the integer matrix-vector path: quantize its input here, chunk by
      * chunk, instead of on the issuing thread between the two regions. */
-    const int down_int = acts != RS_ACTS_FP32 && rs_int_supported(down->type, f) && n_tokens <= int_gemv_limit(down, 1, f) &&
+    const int down_readers = acts != RS_ACTS_FP32 ? int_readers(down, 1, f) : 0;
+    const int down_int = down_readers && n_tokens <= int_gemv_limit(down_readers) &&
                          !(c.m.xb && force_panels);
-    if (down_int) c.next = rs_reserve_next_acts(f, n_tokens, acts == RS_ACTS_INT8 ? 127 : 32767, c.m.isa);
+    if (down_int) c.next = rs_reserve_next_acts(f, n_tokens, acts == RS_ACTS_INT8 ? 127 : 32767, c.m.isa, down_readers);
     if (c.m.gemv) {
         const int64_t chunks = (int64_t)rs_pool_size() * GEMV_CHUNKS_PER_THREAD;
         c.m.chunk_rows = ((f + chunks - 1) / chunks + 31) / 32 * 32;

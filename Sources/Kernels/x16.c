@@ -11,7 +11,7 @@
  * row-block instead of 4, which is what a step of several tokens (speculative verification, a
  * batch of streams) pays per token.
  *
- * Layout of block b of rows 16g ..< 16g + 16 (the same bytes as the 16 stored blocks, at
+ * Layout of block b of rows 16g ..< 16g + 16 (the size of the 16 stored blocks, at
  * (g * nb + b) * 16 * block_bytes): the 16 scales d (fp16), for Q4_1 the 16 mins m (fp16), then
  * the quants in groups of 64 bytes: group k holds, for row r at bytes 4r ..< 4r + 4, the stored
  * bytes qs[4k ..< 4k + 4] of that row. Q4_0 and Q4_1 have four groups, whose low nibbles are
@@ -29,8 +29,9 @@
  * bytes (rs_qacts.hl). vpdpbusd multiplies unsigned by signed bytes: the nibbles (0-15) with the
  * hi bytes, and the lo bytes with the nibbles; (sum hi << 8) + sum lo is the exact int16 product
  * sum. Q8_0's signed weights meet the hi bytes as w + 128 (unsigned), and the sum starts at
- * -128 sum(hi) (rs_qacts.hisum) to take the 128s back out. Every token's numbers go through the same operations in the same order whatever the
- * number of tokens beside it: a token's result does not depend on its batch.
+ * -128 sum(hi) (rs_qacts.hisum) to take the 128s back out. Every token's numbers go through the
+ * same operations in the same order whatever the number of tokens beside it: a token's result
+ * does not depend on its batch.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -41,7 +42,8 @@
 
 int rs_x16_supported(int type, int64_t rows, int64_t cols) {
     const int simple = type == RS_TYPE_Q4_0 || type == RS_TYPE_Q4_1 || type == RS_TYPE_Q5_0 || type == RS_TYPE_Q8_0;
-    return (simple || type == RS_TYPE_Q4_K || type == RS_TYPE_Q6_K) && rows > 0 && rows % 16 == 0 && cols > 0 && cols % (simple ? 32 : 256) == 0;
+    return (simple || type == RS_TYPE_Q4_K || type == RS_TYPE_Q6_K) && rows > 0 && rows % 16 == 0 && cols > 0 &&
+           cols % (simple ? 32 : 256) == 0;
 }
 
 static _Atomic int repack_on = 1;
@@ -57,7 +59,14 @@ int rs_x16_pays(int type, int64_t rows, int64_t cols) {
  * rows' values of each 2-byte field together, Q5_0's high bits 4 bytes a row), then each group
  * of the 16 rows together (64 bytes). */
 static int block_bytes(int base) {
-    return base == RS_TYPE_Q6_K ? 210 : base == RS_TYPE_Q4_K ? 144 : base == RS_TYPE_Q8_0 ? 34 : base == RS_TYPE_Q5_0 ? 22 : base == RS_TYPE_Q4_1 ? 20 : 18;
+    switch (base) {
+    case RS_TYPE_Q6_K: return 210;
+    case RS_TYPE_Q4_K: return 144;
+    case RS_TYPE_Q8_0: return 34;
+    case RS_TYPE_Q5_0: return 22;
+    case RS_TYPE_Q4_1: return 20;
+    default: return 18;
+    }
 }
 static int scale_bytes(int base) {
     return base == RS_TYPE_Q4_K ? 16 : base == RS_TYPE_Q5_0 ? 6 : base == RS_TYPE_Q4_1 ? 4 : 2;
@@ -195,7 +204,7 @@ void rs_repack_x16(int type, const void *src, int64_t rows, int64_t cols, void *
             move_rows(type, (uint8_t *)src + g * 16 * row_bytes + b * bb, row_bytes, (uint8_t *)dst + (g * nb + b) * 16 * bb, 0);
 }
 
-void rs_unpack_x16(int type, const void *w, int64_t row_bytes, int64_t r0, int64_t n, uint8_t *out) {
+static void unpack_x16(int type, const void *w, int64_t row_bytes, int64_t r0, int64_t n, uint8_t *out) {
     const int base = type & 0xFF, bb = block_bytes(base);
     const int64_t nb = row_bytes / bb;
     for (int64_t g = r0 / 16; g < (r0 + n) / 16; g++)
@@ -304,6 +313,6 @@ const uint8_t *rs_job_stored_rows(const rs_matmul_job *j, int64_t r0, int64_t n)
         cap = buf ? bytes : 0;
         if (!buf) return NULL;
     }
-    rs_unpack_x16(j->type, j->w, j->row_bytes, r0, n, buf);
+    unpack_x16(j->type, j->w, j->row_bytes, r0, n, buf);
     return buf;
 }

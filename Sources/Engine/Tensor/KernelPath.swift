@@ -82,10 +82,10 @@ public struct KernelPath: Sendable, Codable, Equatable {
         set { rs_set_bf16_prompts(newValue ? 1 : 0) }
     }
 
-    /// Q4_0, Q4_1, Q5_0, Q8_0, Q4_K and Q6_K matrices of a GGUF file are interleaved sixteen rows at a time as they load
-    /// (`rs_repack_x16`), where the CPU has AVX-512 VNNI: a token of a step of several costs
-    /// about a third of the vector work. On by default (`--no-interleave-weights`); read when a
-    /// model loads.
+    /// Q4_0, Q4_1, Q5_0, Q8_0, Q4_K and Q6_K matrices of a GGUF file are interleaved sixteen
+    /// rows at a time as they load (`rs_repack_x16`), where the CPU has AVX-512 VNNI: a token of
+    /// a step of several costs about a third of the vector work. On by default
+    /// (`--no-interleave-weights`); read when a model loads.
     public static var interleaveWeights: Bool {
         get { rs_x16_repack() != 0 }
         set { rs_set_x16_repack(newValue ? 1 : 0) }

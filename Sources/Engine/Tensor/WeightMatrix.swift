@@ -38,8 +38,8 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// An interleaved copy kept alive by `keep`, where this CPU's kernels make it pay
-    /// (`rs_x16_pays`: Q4_0, Q4_1, Q5_0, Q8_0, Q4_K and Q6_K with AVX-512 VNNI) and `enabled`; else nil. Same
-    /// bytes as the stored rows.
+    /// (`rs_x16_pays`: Q4_0, Q4_1, Q5_0, Q8_0, Q4_K and Q6_K with AVX-512 VNNI) and `enabled`;
+    /// else nil. Same size as the stored rows.
     func interleavedCopy(enabled: Bool = KernelPath.interleaveWeights, keep: (FloatBuffer) -> Void) -> WeightMatrix? {
         let t = Int32(type.rawValue)
         guard enabled, !interleaved, rs_x16_pays(t, Int64(rows), Int64(cols)) != 0 else { return nil }

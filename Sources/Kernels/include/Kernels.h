@@ -22,9 +22,10 @@ enum {
     RS_TYPE_BF16 = 30,
 };
 
-/* Added to a Q4_0 or Q4_1 type id: the weight was repacked by rs_repack_x16, sixteen rows
- * interleaved block by block for the integer kernels (x16.c says how and why). rs_matmul takes
- * such jobs (rows a multiple of 16); rs_dequantize_row_at reads their rows. */
+/* Added to a Q4_0, Q4_1, Q5_0, Q8_0, Q4_K or Q6_K type id: the weight was repacked by
+ * rs_repack_x16, sixteen rows interleaved block by block for the integer kernels (x16.c says how
+ * and why). rs_matmul takes such jobs (rows a multiple of 16); rs_dequantize_row_at reads their
+ * rows. */
 #define RS_TYPE_X16 0x100
 
 /* 1 when a `rows` x `cols` weight of this stored type can be interleaved; rs_x16_pays also
