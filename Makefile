@@ -23,7 +23,7 @@ LLAMA_CACHE := $(HOME)/.cache/ringside/llama.cpp-0.3.36
 PY_TEST_DEPS := openai=openai prometheus_client=prometheus_client
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps py-deps build models clean llama-vocab
+.PHONY: run test deps py-deps build models clean llama-vocab figures
 
 run: build
 	@$(BIN) models pull smollm2-135m-instruct >/dev/null
@@ -62,6 +62,11 @@ llama-vocab:
 		rm -rf $(LLAMA_CACHE)/models && mv $$tmp/llama_cpp_python-*/vendor/llama.cpp/models $(LLAMA_CACHE)/models && \
 		touch $(LLAMA_CACHE)/.complete && rm -rf $$tmp || { rm -rf $$tmp; exit 1; }; \
 	fi
+
+# Ringside against llama.cpp on this machine (tools/llama-cpp/figures.sh: builds llama.cpp from
+# the same source distribution once, about 10 minutes); ROUNDS=3 alternates three rounds.
+figures: build
+	@tools/llama-cpp/figures.sh $(or $(ROUNDS),1)
 
 clean:
 	rm -rf .build
