@@ -28,6 +28,8 @@ GEMMA=$($B models path gemma-3-270m)
 if [ ! -x "$BIN/llama-batched-bench" ]; then
     command -v cmake >/dev/null || python3 -m pip install --user -q cmake || python3 -m pip install --user -q --break-system-packages cmake
     export PATH=$HOME/.local/bin:$PATH
+    # The Swift toolchain's clang where the system has no C++ compiler.
+    command -v c++ >/dev/null || export CC=clang CXX=clang++
     if [ ! -d "$SRC" ]; then
         tmp=$(mktemp -d)
         python3 -m pip download --no-deps --no-binary llama-cpp-python --disable-pip-version-check -q -d "$tmp" llama-cpp-python==0.3.36
