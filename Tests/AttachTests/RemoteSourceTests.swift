@@ -102,7 +102,8 @@ struct RemoteSourceTests {
         let server = try LoopbackServer(["--model", "smollm2-135m-instruct", "--kv-cache-tokens", "1024", "--api-key", "right"])
         let source = try RemoteSource(url: server.base, apiKey: "wrong", kind: nil, chat: true, model: nil)
         defer { source.close() }
-        let refused = try await Self.eventually(30) { source.status.flatMap { $0.contains("401") ? $0 : nil } }
+        // The words, not the bare number: the server's port may contain "401" too.
+        let refused = try await Self.eventually(30) { source.status.flatMap { $0.contains("401 unauthorized") ? $0 : nil } }
         #expect(refused?.contains("retry in") == true, "\(refused ?? source.status ?? "")")
         let good = try RemoteSource(url: server.base, apiKey: "right", kind: nil, chat: true, model: nil)
         defer { good.close() }
