@@ -52,7 +52,7 @@ ours_pp_tg() { $B microbench --model "$1" --pp 512 --tg 128 --json "${EXTRA[@]}"
 theirs_pp_tg() { "$BIN/llama-bench" -m "$1" -p 512 -n 128 -t 2 -r 3 -o csv 2>/dev/null | tail -2 | awk -F, '{gsub(/"/, ""); printf "%s ", $(NF-1)} END {print ""}'; }
 ours_c16() { $B engine-bench --model "$SMOL" --concurrency 16 --json "${EXTRA[@]}" 2>/dev/null | json decode_tokens_per_s; }
 theirs_c16() { "$BIN/llama-batched-bench" -m "$SMOL" -c 4608 -b 2048 -ub 512 -npp 128 -ntg 128 -npl 16 -t 2 2>/dev/null | awk -F'|' '$2+0 == 128 {print $9+0}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%s/%s = %.2fx", a, b, a / b}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f/%.1f = %.2fx", a, b, a / b}'; }
 
 echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'); $($B microbench --model "$SMOL" --pp 8 --tg 2 2>/dev/null | grep -m1 '^path' | grep -o 'OpenBLAS [^,]*')"
 for r in $(seq "$ROUNDS"); do
