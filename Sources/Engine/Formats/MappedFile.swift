@@ -29,6 +29,19 @@ public final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: p, count: size)
     }
 
+    /// Takes the whole pages inside `count` bytes at `start` (a range of this map) out of the
+    /// process's memory: a reader that keeps a copy of them (interleaved weights) no longer
+    /// pays for both. The file stays mapped, so a later read of the range faults its pages back
+    /// in from the file: nothing changes but the resident size.
+    public func dropPages(_ start: UnsafeRawPointer, count: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let base = Int(bitPattern: bytes.baseAddress), from = Int(bitPattern: start)
+        precondition(from >= base && from + count <= base + bytes.count, "a range of this map")
+        let first = (from + page - 1) / page * page, end = (from + count) / page * page
+        guard end > first else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: first), end - first, MADV_DONTNEED)
+    }
+
     deinit {
         munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count)
     }

@@ -21,7 +21,10 @@ struct GGUFWeights: WeightSource {
             throw .unsupportedTensorType(path: file.path, tensor: name, type: t.type.name)
         }
         let m = WeightMatrix(type: t.type, data: file.tensorData(t), rows: rows, cols: cols)
-        return m.interleavedCopy { owned.append($0) } ?? m
+        guard let copy = m.interleavedCopy(keep: { owned.append($0) }) else { return m }
+        // Read once for the copy: the file's pages need not stay resident beside it.
+        file.file.dropPages(m.data, count: rows * m.rowBytes)
+        return copy
     }
 
     /// A vector of `count` floats, used in place when stored as F32.
