@@ -199,6 +199,35 @@ struct InterleavedWeightTests {
         }
     }
 
+    /// A load copies a matrix a few megabytes at a time and hands each piece of the stored rows
+    /// back (GGUF drops those pages): the pieces are the same bytes as one repack of the whole,
+    /// and together they cover the stored rows once, in order.
+    @Test("a matrix interleaved in pieces is the matrix interleaved whole")
+    func inPieces() {
+        let rows = 8192, cols = 576  // a Q8_0 row is 612 bytes: 5 MB, more than one piece
+        let w = Weights(type: .q8_0, rows: rows, cols: cols, seed: 7)
+        var kept: [FloatBuffer] = []
+        var pieces: [(Int, Int)] = []
+        w.stored.withUnsafeBytes { sb in
+            let base = sb.baseAddress!
+            let m = WeightMatrix(type: .q8_0, data: base, rows: rows, cols: cols)
+            let copy = m.interleavedCopy(enabled: true, keep: { kept.append($0) }, done: { pieces.append(($0 - base, $1)) })
+            guard let copy else {
+                #expect(rs_x16_pays(Int32(GGMLType.q8_0.rawValue), Int64(rows), Int64(cols)) == 0)
+                return
+            }
+            let bytes = Array(UnsafeRawBufferPointer(start: copy.data, count: w.packed.count))
+            #expect(bytes == w.packed)
+            #expect(pieces.count > 1)
+            var next = 0
+            for (offset, count) in pieces {
+                #expect(offset == next && count % (16 * m.rowBytes) == 0)
+                next = offset + count
+            }
+            #expect(next == w.stored.count)
+        }
+    }
+
     /// SmolLM2 (Q4_1 layers, a Q8_0 head) loads interleaved on AVX-512 VNNI CPUs.
     static let smolInterleaved = KernelPath.interleaveWeights && rs_x16_pays(Int32(GGMLType.q4_1.rawValue), 16, 32) != 0
         && rs_x16_pays(Int32(GGMLType.q8_0.rawValue), 16, 32) != 0

@@ -21,10 +21,9 @@ struct GGUFWeights: WeightSource {
             throw .unsupportedTensorType(path: file.path, tensor: name, type: t.type.name)
         }
         let m = WeightMatrix(type: t.type, data: file.tensorData(t), rows: rows, cols: cols)
-        guard let copy = m.interleavedCopy(keep: { owned.append($0) }) else { return m }
         // Read once for the copy: the file's pages need not stay resident beside it.
-        file.file.dropPages(m.data, count: rows * m.rowBytes)
-        return copy
+        let map = file.file
+        return m.interleavedCopy(keep: { owned.append($0) }, done: { map.dropPages($0, count: $1) }) ?? m
     }
 
     /// A vector of `count` floats, used in place when stored as F32.

@@ -39,13 +39,22 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// An interleaved copy kept alive by `keep`, where this CPU's kernels make it pay
     /// (`rs_x16_pays`: Q4_0, Q4_1, Q5_0, Q8_0, Q4_K and Q6_K with AVX-512 VNNI) and `enabled`;
-    /// else nil. Same size as the stored rows.
-    func interleavedCopy(enabled: Bool = KernelPath.interleaveWeights, keep: (FloatBuffer) -> Void) -> WeightMatrix? {
+    /// else nil. Same size as the stored rows. It is made a few megabytes at a time (groups of
+    /// 16 rows are contiguous in both layouts), each piece of the stored rows handed to `done`
+    /// once copied, so a caller can let go of it before the next is read.
+    func interleavedCopy(enabled: Bool = KernelPath.interleaveWeights, keep: (FloatBuffer) -> Void,
+                         done: (UnsafeRawPointer, Int) -> Void = { _, _ in }) -> WeightMatrix? {
         let t = Int32(type.rawValue)
         guard enabled, !interleaved, rs_x16_pays(t, Int64(rows), Int64(cols)) != 0 else { return nil }
         let storage = FloatBuffer(count: (rows * rowBytes + 3) / 4)
         keep(storage)
-        rs_repack_x16(t, data, Int64(rows), Int64(cols), storage.pointer)
+        let out = UnsafeMutableRawPointer(storage.pointer)
+        let piece = max(16, (4 << 20) / max(1, rowBytes) / 16 * 16)
+        for r in stride(from: 0, to: rows, by: piece) {
+            let n = min(piece, rows - r), offset = r * rowBytes
+            rs_repack_x16(t, data + offset, Int64(n), Int64(cols), out + offset)
+            done(data + offset, n * rowBytes)
+        }
         return WeightMatrix(type: type, data: UnsafeRawPointer(storage.pointer), rows: rows, cols: cols, interleaved: true)
     }
 }
