@@ -7,6 +7,7 @@
  * which a linked library does before main. So the engine sets it from the CPU's feature bits
  * (rs_plan_for) and then dlopens the library. A value the user set is left alone.
  */
+#define _GNU_SOURCE /* pthread_getname_np */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -35,7 +36,13 @@ static void load(void) {
     }
     static const char *names[] = {"libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"};
     void *h = NULL;
+    /* OpenBLAS starts its own threads as it loads; they inherit the loading thread's name, so
+     * they take one of their own for the time of the load (top -H, perf, gdb). */
+    char name[16] = "";
+    pthread_getname_np(pthread_self(), name, sizeof name);
+    rs_name_thread("ringside-blas");
     for (size_t i = 0; i < sizeof names / sizeof *names && h == NULL; i++) h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    rs_name_thread(name);
     if (h == NULL) {
         snprintf(status, sizeof status, "OpenBLAS not found (%s); prefill uses the matrix-vector kernels",
                  dlerror());

@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,8 +133,15 @@ static void wake_all(_Atomic uint32_t *word) {
 }
 #endif
 
+void rs_name_thread(const char *name) {
+    char n[16];
+    snprintf(n, sizeof n, "%s", name);
+    pthread_setname_np(pthread_self(), n);
+}
+
 static void *worker_main(void *arg) {
     const int ith = (int)(intptr_t)arg;
+    rs_name_thread("ringside-pool");
     /* Not a load: the first region may be issued before this thread gets to run, and it
      * must still take part in it. Workers are created before any region is issued. */
     uint32_t seen = 0;

@@ -63,6 +63,7 @@ final class DeviceWorker: @unchecked Sendable {
     private var held: DeviceBatch?
 
     private func run() {
+        rs_name_thread("ringside-device")  // Foundation's Thread.name does not reach the kernel
         activations.install()
         rs_set_thread_bf16_prompts(bf16Prompts ? 1 : 0)
         nextn?.attach()

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Profiler
 
 /// The host thread: SGLang's scheduler event loop. It admits requests, builds each step's
@@ -172,6 +173,7 @@ final class Scheduler: @unchecked Sendable {
     var idle: Bool { waiting.isEmpty && running.isEmpty && inFlight.isEmpty }
 
     private func loop() {
+        rs_name_thread("ringside-host")  // for top -H, perf and gdb
         while true {
             for c in takeInbox(block: idle) {
                 switch c {
