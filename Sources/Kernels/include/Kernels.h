@@ -80,12 +80,12 @@ typedef void (*rs_deferred_fn)(void *ctx);
 void rs_pool_defer(rs_deferred_fn fn, void *ctx);
 /* Runs the calling thread's deferred call now if it has not run yet. */
 void rs_pool_run_deferred(void);
+/* Runs fn(ctx, 0, 1) on the calling thread, one issuer at a time like rs_parallel. */
+void rs_run_serial(rs_task_fn fn, void *ctx);
 
 /* Names the calling thread for the kernel (top -H, perf sched, gdb); Linux keeps 15 bytes. The
  * pool's workers are "ringside-pool". */
 void rs_name_thread(const char *name);
-/* Runs fn(ctx, 0, 1) on the calling thread, one issuer at a time like rs_parallel. */
-void rs_run_serial(rs_task_fn fn, void *ctx);
 
 /* Running totals since the process started: how the kernels' work was dispatched. */
 typedef struct {
